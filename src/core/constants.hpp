@@ -1,0 +1,29 @@
+#pragma once
+// The spec's constants (shared/constants.py) and the few this project adds.
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace qr::constants {
+
+inline constexpr std::int64_t session_expiry_minutes = 30;                     ///< SESSION_EXPIRY_MINUTES
+inline constexpr std::int64_t session_expiry_seconds = session_expiry_minutes * 60;
+inline constexpr std::int64_t presigned_url_expiry_seconds = 300;               ///< PRESIGNED_URL_EXPIRY_SECONDS
+/// Lifetime of the download URL given to a token-bound desktop.
+inline constexpr std::int64_t download_url_expiry_seconds = 900;
+/// Default cap on an upload's size; deployments may configure another.
+inline constexpr std::uint64_t default_max_upload_bytes = 25ull * 1024 * 1024;
+/// How many leading bytes the upload check reads to recognise the image type.
+inline constexpr std::size_t sniff_bytes = 64;
+/// Prefix of every upload key: session-uploads/{sessionId}/image-{millis}[.ext]
+inline constexpr std::string_view upload_prefix = "session-uploads/";
+
+/// WEBSOCKET_ACTIONS
+inline constexpr std::string_view action_upload_completed = "UPLOAD_COMPLETED";
+inline constexpr std::string_view action_error = "ERROR";
+
+/// The spec's content type when the phone does not say which image it sends.
+inline constexpr std::string_view wildcard_image_type = "image/*";
+
+}  // namespace qr::constants

@@ -1,0 +1,58 @@
+#pragma once
+// Port: where sessions live (DynamoDB on AWS, SQLite locally, a map in tests).
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/session.hpp"
+
+namespace qr {
+
+/// A set of attribute changes. Each engaged member is written; the rest are left alone.
+struct SessionUpdate {
+  std::optional<SessionStatus> status;
+  std::optional<std::string> upload_key;
+  std::optional<std::string> content_type;
+  std::optional<std::int64_t> completed_at;
+  std::optional<std::int64_t> upload_size;
+  /// Engaged with a value: set the connection; engaged with nullopt: remove it.
+  std::optional<std::optional<std::string>> ws_connection_id;
+  std::optional<bool> ws_token_bound;
+};
+
+/// What must hold of the stored record for an update to apply, atomically with the write.
+struct UpdateCondition {
+  /// The current status must be one of these (empty: any status).
+  std::vector<SessionStatus> status_in;
+  /// When engaged: the current wsConnectionId must equal this (nullopt: must be absent).
+  std::optional<std::optional<std::string>> connection_is;
+  /// When engaged: the current uploadKey must equal this.
+  std::optional<std::string> upload_key_is;
+  /// The current connection must not be token-bound (a tokenless connect cannot displace it).
+  bool connection_not_token_bound = false;
+};
+
+/// Storage of session records with conditional writes.
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+
+  /// Stores a new session; already_exists if the id is taken.
+  virtual Result<void> save(const Session& session) = 0;
+
+  /// The session with this id, or nullopt if there is none.
+  virtual Result<std::optional<Session>> get(std::string_view session_id) = 0;
+
+  /// Applies `changes` if the session exists and `condition` holds; returns the new record.
+  /// not_found if there is no such session, condition_failed if the condition does not hold.
+  virtual Result<Session> update(std::string_view session_id, const SessionUpdate& changes,
+                                 const UpdateCondition& condition) = 0;
+
+  /// The session whose wsConnectionId is this connection, or nullopt.
+  virtual Result<std::optional<Session>> find_by_connection(std::string_view connection_id) = 0;
+};
+
+}  // namespace qr
