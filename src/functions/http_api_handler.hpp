@@ -1,0 +1,14 @@
+#pragma once
+// The spec's Lambda 1 router (http_api_handler/lambda_function.py).
+
+#include <boost/json/value.hpp>
+
+#include "handlers/context.hpp"
+
+namespace qr::functions {
+
+/// Routes an API Gateway HTTP API (payload format 2.0) event to its handler and returns the
+/// response document API Gateway expects ({statusCode, headers, body}). Never throws.
+boost::json::value http_api_handler(const boost::json::value& event, handlers::Context& ctx);
+
+}  // namespace qr::functions
