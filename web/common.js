@@ -1,0 +1,163 @@
+/*
+ * Helpers shared by the desktop and phone pages: configuration, API calls with readable errors,
+ * and recognition of an image by its first bytes (the same allow-list the server enforces).
+ * A classic <script> (defines `QRUpload`) that node's tests can also require.
+ */
+(function (root) {
+  'use strict';
+
+  var DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+  var ALLOWED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/heic', 'image/heif'];
+  var EXTENSIONS = {
+    'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif',
+    'image/webp': 'webp', 'image/heic': 'heic', 'image/heif': 'heif'
+  };
+  var UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+  function stripSlash(s) { return s.replace(/\/+$/, ''); }
+
+  // Fills in the "same origin" defaults of window.QR_UPLOAD_CONFIG.
+  function resolveConfig(config, loc) {
+    config = config || {};
+    var origin = loc.origin || (loc.protocol + '//' + loc.host);
+    var wsScheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+    var max = Number(config.maxUploadBytes);
+    return {
+      apiBase: stripSlash(config.apiBase || origin),
+      wsUrl: config.wsUrl || (wsScheme + '//' + loc.host + '/ws'),
+      phoneUrl: config.phoneUrl || (origin + '/phone.html'),
+      maxUploadBytes: max > 0 ? max : DEFAULT_MAX_UPLOAD_BYTES
+    };
+  }
+
+  // url + "?k=v&..." whether or not url already has a query.
+  function withQuery(url, params) {
+    var parts = [];
+    Object.keys(params).forEach(function (k) {
+      if (params[k] !== undefined && params[k] !== null) {
+        parts.push(encodeURIComponent(k) + '=' + encodeURIComponent(params[k]));
+      }
+    });
+    if (!parts.length) return url;
+    return url + (url.indexOf('?') >= 0 ? '&' : '?') + parts.join('&');
+  }
+
+  function isUuid(s) { return typeof s === 'string' && UUID_RE.test(s); }
+
+  function isAllowedType(mime) {
+    return ALLOWED_TYPES.indexOf(String(mime || '').toLowerCase()) >= 0;
+  }
+
+  function ascii(bytes, start, length) {
+    var s = '';
+    for (var i = start; i < start + length && i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+    return s;
+  }
+
+  // The MIME type the leading bytes show, or null when they are no allowed image.
+  function sniffImageType(bytes) {
+    if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+    if (ascii(bytes, 0, 8) === '\x89PNG\r\n\x1a\n') return 'image/png';
+    var six = ascii(bytes, 0, 6);
+    if (six === 'GIF87a' || six === 'GIF89a') return 'image/gif';
+    if (bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 4) === 'WEBP') return 'image/webp';
+    if (bytes.length >= 12 && ascii(bytes, 4, 4) === 'ftyp') {
+      var brand = ascii(bytes, 8, 4);
+      if (['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis'].indexOf(brand) >= 0) return 'image/heic';
+      if (['mif1', 'msf1'].indexOf(brand) >= 0) return 'image/heif';
+    }
+    return null;
+  }
+
+  // The content type to sign: what the bytes are, keeping the browser's word within the HEIF family
+  // (the server treats image/heic and image/heif as one).
+  function uploadContentType(declared, sniffed) {
+    declared = String(declared || '').toLowerCase();
+    if (!sniffed) return null;
+    if ((sniffed === 'image/heic' || sniffed === 'image/heif') &&
+        (declared === 'image/heic' || declared === 'image/heif')) return declared;
+    return sniffed;
+  }
+
+  function formatBytes(n) {
+    if (n < 1024) return n + ' bytes';
+    if (n < 1024 * 1024) return (n / 1024).toFixed(n < 10 * 1024 ? 1 : 0) + ' KB';
+    return (n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0) + ' MB';
+  }
+
+  function formatCountdown(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    var m = Math.floor(seconds / 60), s = seconds % 60;
+    return (m < 10 ? '0' : '') + m + ':' + (s < 10 ? '0' : '') + s;
+  }
+
+  // An error from the API: `status` is the HTTP status (0 when the server could not be reached).
+  function ApiError(message, status) {
+    var e = new Error(message);
+    e.name = 'ApiError';
+    e.status = status;
+    return e;
+  }
+
+  // The error text of a failed response: {"error": "..."} JSON, S3's XML <Message>, or the status.
+  function errorMessageFrom(status, statusText, body) {
+    body = body || '';
+    try {
+      var json = JSON.parse(body);
+      if (json && typeof json.error === 'string') return json.error;
+      if (json && typeof json.message === 'string') return json.message;
+    } catch (ignored) { /* not JSON */ }
+    var xml = /<Message>([\s\S]*?)<\/Message>/.exec(body);
+    if (xml) return xml[1];
+    return 'HTTP ' + status + (statusText ? ' ' + statusText : '');
+  }
+
+  // fetch() returning parsed JSON; rejects with ApiError carrying the server's message.
+  function requestJson(url, options) {
+    options = options || {};
+    var timeoutMs = options.timeoutMs || 15000;
+    var controller = typeof AbortController !== 'undefined' ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, timeoutMs) : null;
+    var init = { method: options.method || 'GET', headers: options.headers || {}, cache: 'no-store' };
+    if (options.body !== undefined) init.body = options.body;
+    if (controller) init.signal = controller.signal;
+    return fetch(url, init).then(function (response) {
+      return response.text().then(function (text) {
+        if (timer) clearTimeout(timer);
+        if (!response.ok) throw ApiError(errorMessageFrom(response.status, response.statusText, text), response.status);
+        var data;
+        try { data = text ? JSON.parse(text) : {}; } catch (e) {
+          throw ApiError('The server sent an unreadable answer', response.status);
+        }
+        // The server's clock, for the countdown (readable same-origin; CORS may hide it).
+        Object.defineProperty(data, 'serverDate', { value: response.headers.get('Date'), enumerable: false });
+        return data;
+      });
+    }, function (err) {
+      if (timer) clearTimeout(timer);
+      if (err && err.name === 'ApiError') throw err;
+      var origin = url.replace(/^(https?:\/\/[^/]+).*$/, '$1');
+      throw ApiError('Cannot reach the server at ' + origin +
+        '. Check that qr-upload is running and that this device is on the same network.', 0);
+    });
+  }
+
+  var QRUpload = {
+    ALLOWED_TYPES: ALLOWED_TYPES,
+    EXTENSIONS: EXTENSIONS,
+    resolveConfig: resolveConfig,
+    withQuery: withQuery,
+    isUuid: isUuid,
+    isAllowedType: isAllowedType,
+    sniffImageType: sniffImageType,
+    uploadContentType: uploadContentType,
+    formatBytes: formatBytes,
+    formatCountdown: formatCountdown,
+    errorMessageFrom: errorMessageFrom,
+    requestJson: requestJson,
+    ApiError: ApiError
+  };
+
+  if (typeof module !== 'undefined' && module.exports) module.exports = QRUpload;
+  else root.QRUpload = QRUpload;
+})(typeof self !== 'undefined' ? self : this);
