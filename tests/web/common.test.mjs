@@ -1,0 +1,99 @@
+// Unit tests of web/common.js, the helpers both pages share. Run: node --test tests/web/
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const U = require(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'common.js'));
+
+const httpLoc = { origin: 'http://192.168.1.20:8080', protocol: 'http:', host: '192.168.1.20:8080' };
+const httpsLoc = { origin: 'https://uploads.example.test', protocol: 'https:', host: 'uploads.example.test' };
+
+test('empty configuration means same origin', () => {
+  const empty = { apiBase: '', wsUrl: '', phoneUrl: '', maxUploadBytes: 26214400 };
+  assert.deepEqual(U.resolveConfig(empty, httpLoc), {
+    apiBase: 'http://192.168.1.20:8080',
+    wsUrl: 'ws://192.168.1.20:8080/ws',
+    phoneUrl: 'http://192.168.1.20:8080/phone.html',
+    maxUploadBytes: 26214400,
+  });
+  assert.equal(U.resolveConfig(empty, httpsLoc).wsUrl, 'wss://uploads.example.test/ws');
+  assert.equal(U.resolveConfig(undefined, httpLoc).maxUploadBytes, 25 * 1024 * 1024);
+});
+
+test('explicit configuration wins; a trailing slash on apiBase is dropped', () => {
+  const cfg = U.resolveConfig({
+    apiBase: 'https://abc.execute-api.eu-west-1.amazonaws.com/prod/',
+    wsUrl: 'wss://def.execute-api.eu-west-1.amazonaws.com/prod',
+    phoneUrl: 'https://d1.cloudfront.net/phone.html',
+    maxUploadBytes: 1000,
+  }, httpsLoc);
+  assert.equal(cfg.apiBase, 'https://abc.execute-api.eu-west-1.amazonaws.com/prod');
+  assert.equal(cfg.wsUrl, 'wss://def.execute-api.eu-west-1.amazonaws.com/prod');
+  assert.equal(cfg.phoneUrl, 'https://d1.cloudfront.net/phone.html');
+  assert.equal(cfg.maxUploadBytes, 1000);
+});
+
+test('withQuery appends and encodes parameters', () => {
+  assert.equal(U.withQuery('http://h/phone.html', { sessionId: 'a b' }), 'http://h/phone.html?sessionId=a%20b');
+  assert.equal(U.withQuery('wss://h/prod?x=1', { sessionId: 's', token: 't+/=' }), 'wss://h/prod?x=1&sessionId=s&token=t%2B%2F%3D');
+  assert.equal(U.withQuery('http://h/', { skipped: undefined }), 'http://h/');
+});
+
+test('sniffImageType recognises the allowed images by their bytes', () => {
+  const b = (...parts) => Uint8Array.from(parts.flatMap((p) => typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p));
+  assert.equal(U.sniffImageType(b([0xff, 0xd8, 0xff, 0xe0], 'JFIF')), 'image/jpeg');
+  assert.equal(U.sniffImageType(b([0x89], 'PNG\r\n\x1a\n', [0, 0, 0, 13])), 'image/png');
+  assert.equal(U.sniffImageType(b('GIF89a', [1, 0])), 'image/gif');
+  assert.equal(U.sniffImageType(b('GIF87a')), 'image/gif');
+  assert.equal(U.sniffImageType(b('RIFF', [0, 0, 0, 0], 'WEBPVP8 ')), 'image/webp');
+  assert.equal(U.sniffImageType(b([0, 0, 0, 24], 'ftypheic', [0, 0, 0, 0])), 'image/heic');
+  assert.equal(U.sniffImageType(b([0, 0, 0, 24], 'ftypmif1', [0, 0, 0, 0])), 'image/heif');
+  assert.equal(U.sniffImageType(b([0, 0, 0, 24], 'ftypisom', [0, 0, 0, 0])), null, 'an MP4 is no image');
+  assert.equal(U.sniffImageType(b('just some text')), null);
+  assert.equal(U.sniffImageType(b('RIFF', [0, 0, 0, 0], 'WAVEfmt ')), null);
+  assert.equal(U.sniffImageType(new Uint8Array(0)), null);
+});
+
+test('uploadContentType signs what the bytes are', () => {
+  assert.equal(U.uploadContentType('image/png', 'image/png'), 'image/png');
+  assert.equal(U.uploadContentType('image/jpeg', 'image/png'), 'image/png', 'a PNG named .jpg');
+  assert.equal(U.uploadContentType('', 'image/jpeg'), 'image/jpeg', 'no type from the browser');
+  assert.equal(U.uploadContentType('image/heif', 'image/heic'), 'image/heif', 'HEIF family keeps the declared type');
+  assert.equal(U.uploadContentType('image/png', null), null);
+});
+
+test('allow-list of types', () => {
+  for (const t of ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/heic', 'image/heif', 'IMAGE/JPEG']) {
+    assert.ok(U.isAllowedType(t), t);
+  }
+  for (const t of ['text/plain', 'image/svg+xml', 'image/bmp', '', undefined]) assert.ok(!U.isAllowedType(t), String(t));
+});
+
+test('isUuid', () => {
+  assert.ok(U.isUuid('3f2a9c1e-7b4d-4e8a-9c21-5d6e7f809a1b'));
+  assert.ok(!U.isUuid('3f2a9c1e-7b4d-4e8a-9c21-5d6e7f809a1'));
+  assert.ok(!U.isUuid('../../etc/passwd'));
+  assert.ok(!U.isUuid(null));
+});
+
+test('formatting for people', () => {
+  assert.equal(U.formatCountdown(1800), '30:00');
+  assert.equal(U.formatCountdown(61.9), '01:01');
+  assert.equal(U.formatCountdown(-5), '00:00');
+  assert.equal(U.formatBytes(999), '999 bytes');
+  assert.equal(U.formatBytes(1536), '1.5 KB');
+  assert.equal(U.formatBytes(26214400), '25 MB');
+  assert.equal(U.formatBytes(3 * 1024 * 1024 + 200000), '3.2 MB');
+});
+
+test('errorMessageFrom reads JSON errors, S3 XML errors, or falls back to the status', () => {
+  assert.equal(U.errorMessageFrom(400, 'Bad Request', '{"error":"Session expired"}'), 'Session expired');
+  assert.equal(U.errorMessageFrom(403, 'Forbidden',
+    '<?xml version="1.0"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match</Message></Error>'),
+  'The request signature we calculated does not match');
+  assert.equal(U.errorMessageFrom(502, 'Bad Gateway', '<html>oops</html>'), 'HTTP 502 Bad Gateway');
+  assert.equal(U.errorMessageFrom(500, '', ''), 'HTTP 500');
+});
