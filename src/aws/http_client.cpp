@@ -1,0 +1,285 @@
+// The only translation unit that includes Boost.Beast/Asio: everything else sees HttpClient.
+//
+// The interface is synchronous (a Lambda handles one event at a time) but the I/O is Asio's
+// asynchronous operations run on a private io_context, because that is how Beast puts a timeout
+// on each step (tcp_stream::expires_after) without threads.
+
+#include "aws/http_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <openssl/ssl.h>
+
+#include <cctype>
+#include <filesystem>
+#include <utility>
+
+namespace qr::aws {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Errors that mean "the server closed the kept-alive connection before we used it": the request
+// never reached the application, so sending it again on a new connection is safe.
+bool is_stale_connection(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == net::error::eof ||
+         ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+         ec == net::error::connection_aborted || ec == ssl::error::stream_truncated;
+}
+
+bool is_ip_literal(const std::string& host) {
+  error_code ec;
+  net::ip::make_address(host, ec);
+  return !ec;
+}
+
+class BeastHttpClient final : public HttpClient {
+ public:
+  BeastHttpClient(Endpoint endpoint, HttpClientOptions options)
+      : endpoint_(std::move(endpoint)), options_(std::move(options)), resolver_(ioc_) {
+    if (endpoint_.tls) {
+      ssl_ctx_.emplace(ssl::context::tls_client);
+      ssl_ctx_->set_verify_mode(ssl::verify_peer);
+      error_code ec;
+      if (options_.ca_file) {
+        ssl_ctx_->load_verify_file(*options_.ca_file, ec);
+      } else if (auto ca = default_ca_file(process_environment())) {
+        ssl_ctx_->load_verify_file(*ca, ec);
+      } else {
+        ssl_ctx_->set_default_verify_paths(ec);
+      }
+      ca_error_ = ec;
+    }
+  }
+
+  ~BeastHttpClient() override { close(); }
+
+  Result<HttpResponse> send(const HttpRequest& request) override {
+    if (ca_error_) {
+      return fail(ErrorCode::internal, "cannot load CA certificates: " + ca_error_.message());
+    }
+    const http::verb verb = http::string_to_verb(request.method);
+    if (verb == http::verb::unknown) {
+      return fail(ErrorCode::invalid_input, "unknown HTTP method " + request.method);
+    }
+    http::request<http::string_body> req{verb, request.target, 11};
+    req.set(http::field::host, endpoint_.authority());
+    for (const auto& [name, value] : request.headers) req.insert(name, value);
+    req.body() = request.body;
+    req.keep_alive(options_.keep_alive);
+    req.prepare_payload();
+
+    const bool reused = connected_;
+    if (!connected_) {
+      if (auto c = connect(); !c) return std::unexpected(c.error());
+    }
+    error_code ec;
+    auto response = exchange(req, ec);
+    if (ec && reused && is_stale_connection(ec)) {
+      // The server dropped the idle connection (DynamoDB does after a while): one new try.
+      close();
+      if (auto c = connect(); !c) return std::unexpected(c.error());
+      response = exchange(req, ec);
+    }
+    if (ec) {
+      close();
+      return fail(ErrorCode::unavailable, describe("request", ec));
+    }
+    if (!options_.keep_alive || !response.keep_alive()) close();
+
+    HttpResponse out;
+    out.status = static_cast<int>(response.result_int());
+    for (const auto& field : response) {
+      out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    out.body = std::move(response.body());
+    return out;
+  }
+
+ private:
+  std::string describe(std::string_view step, const error_code& ec) const {
+    return std::string(step) + " to " + endpoint_.origin() + " failed: " + ec.message();
+  }
+
+  // Runs queued operations until `done`, or gives up after `limit` by cancelling them (the
+  // resolver has no timeout of its own; the streams also have expires_after).
+  void run_until(const bool& done, std::chrono::milliseconds limit) {
+    ioc_.restart();
+    ioc_.run_for(limit);
+    if (!done) {
+      resolver_.cancel();
+      if (tls_) beast::get_lowest_layer(*tls_).cancel();
+      if (plain_) plain_->cancel();
+      ioc_.restart();
+      ioc_.run();
+    }
+  }
+
+  Result<void> connect() {
+    close();
+    bool done = false;
+    error_code ec;
+    tcp::resolver::results_type endpoints;
+    resolver_.async_resolve(endpoint_.host, std::to_string(endpoint_.port),
+                            [&](error_code e, tcp::resolver::results_type r) {
+                              ec = e;
+                              endpoints = std::move(r);
+                              done = true;
+                            });
+    run_until(done, options_.connect_timeout);
+    if (ec) return fail(ErrorCode::unavailable, describe("resolve", ec));
+
+    done = false;
+    if (endpoint_.tls) {
+      tls_.emplace(ioc_, *ssl_ctx_);
+      // SNI and host name verification: without them a valid certificate for any name passes.
+      if (!is_ip_literal(endpoint_.host) &&
+          !SSL_set_tlsext_host_name(tls_->native_handle(), endpoint_.host.c_str())) {
+        return fail(ErrorCode::internal, "cannot set SNI for " + endpoint_.host);
+      }
+      tls_->set_verify_callback(ssl::host_name_verification(endpoint_.host));
+      auto& tcp_layer = beast::get_lowest_layer(*tls_);
+      tcp_layer.expires_after(options_.connect_timeout);
+      tcp_layer.async_connect(endpoints, [&](error_code e, const tcp::endpoint&) {
+        ec = e;
+        done = true;
+      });
+      run_until(done, options_.connect_timeout + std::chrono::milliseconds{100});
+      if (ec) return fail_connect("connect", ec);
+      done = false;
+      tls_->async_handshake(ssl::stream_base::client, [&](error_code e) {
+        ec = e;
+        done = true;
+      });
+      run_until(done, options_.connect_timeout + std::chrono::milliseconds{100});
+      if (ec) return fail_connect("TLS handshake", ec);
+    } else {
+      plain_.emplace(ioc_);
+      plain_->expires_after(options_.connect_timeout);
+      plain_->async_connect(endpoints, [&](error_code e, const tcp::endpoint&) {
+        ec = e;
+        done = true;
+      });
+      run_until(done, options_.connect_timeout + std::chrono::milliseconds{100});
+      if (ec) return fail_connect("connect", ec);
+    }
+    connected_ = true;
+    return {};
+  }
+
+  Result<void> fail_connect(std::string_view step, const error_code& ec) {
+    close();
+    return fail(ErrorCode::unavailable, describe(step, ec));
+  }
+
+  template <class Stream>
+  http::response<http::string_body> exchange_on(Stream& stream,
+                                                http::request<http::string_body>& req,
+                                                error_code& ec) {
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(options_.max_body);
+    // A HEAD response announces a length but carries no body.
+    if (req.method() == http::verb::head) parser.skip(true);
+    bool done = false;
+    tcp_layer.expires_after(options_.read_timeout);
+    http::async_write(stream, req, [&](error_code e, std::size_t) {
+      ec = e;
+      done = true;
+    });
+    run_until(done, options_.read_timeout + std::chrono::milliseconds{100});
+    if (ec) return {};
+    done = false;
+    http::async_read(stream, buffer_, parser, [&](error_code e, std::size_t) {
+      ec = e;
+      done = true;
+    });
+    run_until(done, options_.read_timeout + std::chrono::milliseconds{100});
+    if (ec) return {};
+    tcp_layer.expires_never();
+    return parser.release();
+  }
+
+  http::response<http::string_body> exchange(http::request<http::string_body>& req,
+                                             error_code& ec) {
+    ec = {};
+    if (tls_) return exchange_on(*tls_, req, ec);
+    return exchange_on(*plain_, req, ec);
+  }
+
+  void close() {
+    // No TLS close_notify: AWS endpoints do not need it and it would cost a round trip.
+    error_code ignored;
+    if (tls_) {
+      beast::get_lowest_layer(*tls_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      beast::get_lowest_layer(*tls_).close();
+      tls_.reset();
+    }
+    if (plain_) {
+      plain_->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      plain_->close();
+      plain_.reset();
+    }
+    buffer_.clear();
+    connected_ = false;
+  }
+
+  Endpoint endpoint_;
+  HttpClientOptions options_;
+  net::io_context ioc_;
+  tcp::resolver resolver_;
+  std::optional<ssl::context> ssl_ctx_;
+  error_code ca_error_;
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
+  beast::flat_buffer buffer_;
+  bool connected_ = false;
+};
+
+}  // namespace
+
+std::optional<std::string> HttpResponse::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (iequals(k, name)) return v;
+  }
+  return std::nullopt;
+}
+
+std::unique_ptr<HttpClient> make_http_client(const Endpoint& endpoint,
+                                             const HttpClientOptions& options) {
+  return std::make_unique<BeastHttpClient>(endpoint, options);
+}
+
+std::optional<std::string> default_ca_file(const EnvLookup& env) {
+  if (auto file = env("SSL_CERT_FILE")) return file;
+  for (const char* path :
+       {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) return std::string(path);
+  }
+  return std::nullopt;
+}
+
+}  // namespace qr::aws

@@ -1,0 +1,119 @@
+#include "aws/s3_object_store.hpp"
+
+#include <charconv>
+
+namespace qr::aws {
+namespace {
+
+std::optional<std::uint64_t> parse_u64(std::string_view text) {
+  std::uint64_t v = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+Result<void> check_expiry(std::chrono::seconds expires_in) {
+  if (expires_in.count() < 1 || expires_in > kMaxPresignExpiry) {
+    return fail(ErrorCode::invalid_input, "presign expiry must be 1 s to 7 days");
+  }
+  return {};
+}
+
+}  // namespace
+
+S3Addressing s3_addressing(const Endpoint& s3_endpoint, std::string_view bucket, bool path_style) {
+  if (path_style) return {s3_endpoint, s3_endpoint.base_path + "/" + std::string(bucket)};
+  Endpoint ep = s3_endpoint;
+  ep.host = std::string(bucket) + "." + s3_endpoint.host;
+  return {ep, s3_endpoint.base_path};
+}
+
+S3ObjectStore::S3ObjectStore(Credentials credentials, std::string region, S3Addressing addressing,
+                             std::unique_ptr<HttpClient> http, RetryPolicy retry, Clock& clock)
+    : signer_(std::move(credentials), std::move(region), "s3"),
+      addressing_(std::move(addressing)),
+      http_(std::move(http)),
+      retry_(std::move(retry)),
+      clock_(clock) {}
+
+std::string S3ObjectStore::object_path(std::string_view key) const {
+  // S3 signs the wire path as it is (single encoding), so the key is encoded exactly once here.
+  return addressing_.prefix + "/" + uri_encode(key, true);
+}
+
+Result<PresignedRequest> S3ObjectStore::presign_put(std::string_view key,
+                                                    std::string_view content_type,
+                                                    std::optional<std::uint64_t> content_length,
+                                                    std::chrono::seconds expires_in) {
+  if (auto ok = check_expiry(expires_in); !ok) return std::unexpected(ok.error());
+  if (key.empty()) return fail(ErrorCode::invalid_input, "empty object key");
+  SignableRequest req{"PUT", object_path(key), {}, {{"host", addressing_.endpoint.authority()}}};
+  // A presigned PUT pins exactly the headers it signs: the type the phone will send, and the
+  // length when known (the only way to cap the size of a presigned PUT).
+  req.headers.emplace_back("content-type", std::string(content_type));
+  if (content_length) req.headers.emplace_back("content-length", std::to_string(*content_length));
+  const QuerySignature q = signer_.presign(req, kUnsignedPayload, expires_in, clock_.now());
+  PresignedRequest out;
+  out.method = "PUT";
+  out.url = addressing_.endpoint.origin() + req.path + "?" + q.query_string;
+  out.headers["Content-Type"] = std::string(content_type);
+  return out;
+}
+
+Result<std::string> S3ObjectStore::presign_get(std::string_view key,
+                                               std::chrono::seconds expires_in) {
+  if (auto ok = check_expiry(expires_in); !ok) return std::unexpected(ok.error());
+  if (key.empty()) return fail(ErrorCode::invalid_input, "empty object key");
+  SignableRequest req{"GET", object_path(key), {}, {{"host", addressing_.endpoint.authority()}}};
+  const QuerySignature q = signer_.presign(req, kUnsignedPayload, expires_in, clock_.now());
+  return addressing_.endpoint.origin() + req.path + "?" + q.query_string;
+}
+
+Result<HttpResponse> S3ObjectStore::signed_call(std::string method, std::string_view key,
+                                                Pairs extra_headers) {
+  const std::string path = object_path(key);
+  auto attempt = [&]() -> Result<HttpResponse> {
+    SignableRequest sreq{method, path, {}, {{"host", addressing_.endpoint.authority()}}};
+    for (const auto& h : extra_headers) sreq.headers.push_back(h);
+    const HeaderSignature sig = signer_.sign(sreq, kEmptyPayloadHash, clock_.now());
+    HttpRequest req{method, path, extra_headers, {}};
+    for (const auto& h : sig.headers) req.headers.push_back(h);
+    return http_->send(req);
+  };
+  RetryOutcome outcome = run_with_retries(retry_, attempt);
+  return std::move(outcome.result);
+}
+
+Result<std::optional<ObjectInfo>> S3ObjectStore::inspect(std::string_view key,
+                                                         std::size_t head_bytes) {
+  auto head = signed_call("HEAD", key, {});
+  if (!head) return std::unexpected(head.error());
+  if (head->status == 404) return std::optional<ObjectInfo>{};
+  if (head->status != 200) return std::unexpected(error_from_response(*head, "S3 HeadObject"));
+  ObjectInfo info;
+  info.size = parse_u64(head->header("content-length").value_or("0")).value_or(0);
+  info.content_type = head->header("content-type").value_or("");
+  if (head_bytes == 0 || info.size == 0) return std::optional<ObjectInfo>{std::move(info)};
+
+  // Only the first bytes: enough to check the image's magic number without downloading it.
+  auto get = signed_call("GET", key, {{"range", "bytes=0-" + std::to_string(head_bytes - 1)}});
+  if (!get) return std::unexpected(get.error());
+  if (get->status == 404) return std::optional<ObjectInfo>{};  // deleted in between
+  if (get->status != 200 && get->status != 206) {
+    return std::unexpected(error_from_response(*get, "S3 GetObject"));
+  }
+  info.head = std::move(get->body);
+  // A server that ignores Range answers 200 with everything: keep only what was asked for.
+  if (info.head.size() > head_bytes) info.head.resize(head_bytes);
+  return std::optional<ObjectInfo>{std::move(info)};
+}
+
+Result<void> S3ObjectStore::remove(std::string_view key) {
+  auto res = signed_call("DELETE", key, {});
+  if (!res) return std::unexpected(res.error());
+  // S3 answers 204 whether or not the key existed; some stand-ins answer 404 for a missing key.
+  if (res->status / 100 == 2 || res->status == 404) return {};
+  return std::unexpected(error_from_response(*res, "S3 DeleteObject"));
+}
+
+}  // namespace qr::aws
