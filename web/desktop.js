@@ -90,6 +90,7 @@
     ui.phoneLink.href = url;
     ui.phoneLink.textContent = url;
     ui.lanHint.hidden = !isLocalOnly(url);
+    ui.phoneLink.parentNode.hidden = false;
     ui.sessionPanel.hidden = false;
     ui.result.hidden = true;
   }
@@ -115,6 +116,8 @@
     state.done = true;
     ui.countdown.textContent = '00:00';
     ui.qr.classList.add('expired');
+    ui.phoneLink.parentNode.hidden = true; // the link is as dead as the code
+    ui.lanHint.hidden = true;
     setStatus('expired', 'This code has expired. Press “Start again” for a new one.');
     ui.restart.classList.add('primary');
   }

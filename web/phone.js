@@ -37,7 +37,8 @@
     busy = false;
     retryable = !!canRetryFile;
     ui.failureMessage.textContent = message;
-    ui.retry.textContent = retryable ? 'Retry' : 'Choose again';
+    ui.retry.textContent = retryable ? 'Retry' : 'Choose another photo';
+    ui.chooseAgain.hidden = !retryable;
     show('failure');
   }
 

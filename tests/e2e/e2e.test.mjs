@@ -329,7 +329,7 @@ test('wrong file type: the phone refuses it and nothing reaches the desktop', { 
     assert.equal((await res.json()).status, 'AWAITING_SCAN', 'no upload URL was even asked for');
 
     // The phone can still send a real photo afterwards.
-    await phone.click('#choose-again');
+    await phone.click('#retry'); // after a refused file, Retry goes back to choosing
     const photo = await makeImage(phone, { width: 320, height: 200, type: 'image/png', name: 'real.png' });
     await phone.setInputFiles('#file-input', photo);
     await phone.locator('#success').waitFor({ state: 'visible' });
