@@ -385,3 +385,19 @@ test('reload mid-session: the desktop keeps its session and still receives the p
     assert.deepEqual([again.width, again.height], [480, 360]);
   });
 });
+
+test('server unreachable: the desktop says so clearly and offers Start again', { skip }, async (t) => {
+  await scenario(t, async (state) => {
+    const server = (state.server = await startServer());
+    const desktop = (await openDesktop(t)).page;
+    await desktop.goto(server.url + '/');
+    await readQr(desktop);
+    await server.stop();
+
+    await desktop.click('#restart');
+    await desktop.locator('#error').waitFor({ state: 'visible' });
+    assert.match(await desktop.textContent('#error'), /cannot reach the server/i);
+    assert.equal(await desktop.getAttribute('#status', 'data-state'), 'error');
+    assert.ok(await desktop.locator('#restart').isVisible());
+  });
+});
