@@ -56,3 +56,14 @@ class SessionStore {
 };
 
 }  // namespace qr
+
+namespace qr {
+
+/// True when `current` satisfies `condition`. Stores without native conditional writes
+/// (the in-memory fake, SQLite inside a transaction) evaluate conditions with this.
+bool condition_holds(const Session& current, const UpdateCondition& condition);
+
+/// Applies `changes` to `session` in place.
+void apply_update(Session& session, const SessionUpdate& changes);
+
+}  // namespace qr

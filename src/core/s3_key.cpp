@@ -1,0 +1,59 @@
+#include "core/s3_key.hpp"
+
+#include "core/constants.hpp"
+#include "core/validators.hpp"
+
+namespace qr {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string make_upload_key(std::string_view session_id, std::int64_t millis, std::string_view nonce,
+                            std::string_view extension) {
+  std::string key(constants::upload_prefix);
+  key.append(session_id).append("/image-").append(std::to_string(millis));
+  if (!nonce.empty()) key.append("-").append(nonce);
+  key.append(extension);
+  return key;
+}
+
+std::optional<std::string> decode_event_key(std::string_view key) {
+  std::string out;
+  out.reserve(key.size());
+  for (std::size_t i = 0; i < key.size(); ++i) {
+    const char c = key[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= key.size()) return std::nullopt;
+      const int hi = hex_value(key[i + 1]);
+      const int lo = hex_value(key[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> session_id_from_key(std::string_view key) {
+  if (!key.starts_with(constants::upload_prefix)) return std::nullopt;
+  key.remove_prefix(constants::upload_prefix.size());
+  const auto slash = key.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const std::string_view id = key.substr(0, slash);
+  const std::string_view file = key.substr(slash + 1);
+  if (!is_uuid(id) || file.empty() || file.find('/') != std::string_view::npos) return std::nullopt;
+  return std::string(id);
+}
+
+}  // namespace qr

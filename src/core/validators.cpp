@@ -1,0 +1,54 @@
+#include "core/validators.hpp"
+
+#include <cctype>
+
+namespace qr {
+
+bool is_uuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash_position ? text[i] != '-' : !std::isxdigit(static_cast<unsigned char>(text[i])))
+      return false;
+  }
+  return true;
+}
+
+std::string normalize_uuid(std::string_view uuid) {
+  std::string out(uuid);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<Rejection> validate_session_id(std::optional<std::string_view> session_id) {
+  if (!session_id || session_id->empty()) return Rejection{400, "sessionId is required"};
+  if (!is_uuid(*session_id)) return Rejection{404, "Invalid sessionId format"};
+  return std::nullopt;
+}
+
+std::optional<Rejection> validate_session(const std::optional<Session>& session, std::int64_t now,
+                                          CompletedSessions completed) {
+  if (!session) return Rejection{404, "Session not found"};
+  if (now > session->expires_at) return Rejection{400, "Session expired"};
+  if (completed == CompletedSessions::rejected && session->status == SessionStatus::completed)
+    return Rejection{400, "Session already completed"};
+  return std::nullopt;
+}
+
+std::string make_uuid4(const unsigned char (&bytes)[16]) {
+  unsigned char b[16];
+  for (int i = 0; i < 16; ++i) b[i] = bytes[i];
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += digits[b[i] >> 4];
+    out += digits[b[i] & 0x0f];
+  }
+  return out;
+}
+
+}  // namespace qr

@@ -1,0 +1,27 @@
+#pragma once
+// The spec's utils/response.py: what handlers answer, and how it is encoded for API Gateway.
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <string_view>
+
+namespace qr::functions {
+
+/// A handler's answer: a status and a JSON body.
+struct Response {
+  int status_code = 200;
+  boost::json::object body;
+};
+
+/// Shorthand for {"error": message} with a status.
+Response error_response(int status_code, std::string_view message);
+
+/// The spec's response.py: {statusCode, headers (JSON + CORS), body} for the HTTP API.
+boost::json::value encode_http_response(const Response& response);
+/// The answer to a CORS preflight: 204 with the CORS headers.
+boost::json::value encode_preflight_response();
+/// {statusCode, body} for WebSocket routes and S3 events.
+boost::json::value encode_event_response(const Response& response);
+
+}  // namespace qr::functions

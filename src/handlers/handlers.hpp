@@ -1,0 +1,55 @@
+#pragma once
+// The spec's handlers, one source file each (handlers/<name>.cpp), plus GET /sessions/{id}.
+
+#include <span>
+#include <string_view>
+
+#include "functions/event.hpp"
+#include "handlers/context.hpp"
+
+namespace qr::handlers {
+
+using functions::HttpRequest;
+using functions::Response;
+using functions::S3Record;
+using functions::WebSocketEvent;
+
+/// POST /sessions: a new AWAITING_SCAN session and its one-time desktop token.
+Response create_session(const HttpRequest& request, Context& ctx);
+
+/// GET /upload-url: a presigned PUT for the session's next upload; moves it to UPLOAD_REQUESTED.
+Response generate_presigned_url(const HttpRequest& request, Context& ctx);
+
+/// GET /sessions/{sessionId}: the session's public state, so a desktop can catch up.
+Response get_session(const HttpRequest& request, std::string_view session_id, Context& ctx);
+
+/// $connect: binds the desktop's connection to its session.
+Response websocket_connect(const WebSocketEvent& event, Context& ctx);
+
+/// $disconnect: forgets the connection (always 200).
+Response websocket_disconnect(const WebSocketEvent& event, Context& ctx);
+
+/// ObjectCreated records: checks each upload, completes its session and tells the desktop.
+/// 500 when a record failed on a storage error, so the event is delivered again.
+Response s3_upload_completion(std::span<const S3Record> records, Context& ctx);
+
+// Helpers the handlers share (context.cpp).
+
+/// A fresh UUIDv4 from the CSPRNG.
+std::string new_session_id(Random& random);
+/// A fresh 256-bit desktop token, base64url.
+std::string new_desktop_token(Random& random);
+/// Hex SHA-256 of a desktop token, as stored.
+std::string hash_token(std::string_view token);
+/// True when `token` hashes to the session's stored desktopTokenHash.
+bool token_matches(const Session& session, std::string_view token);
+
+/// Sends `message` to the session's connection. A gone connection is cleared from the session
+/// (only if it is still the same one) and counted; other failures are logged. Returns whether
+/// the message was delivered.
+bool notify_desktop(const Session& session, std::string_view message, Context& ctx);
+
+/// The 500 every handler answers when a port fails; the detail goes to the log only.
+Response internal_error(Context& ctx, std::string_view what, const Error& error);
+
+}  // namespace qr::handlers

@@ -1,0 +1,184 @@
+#pragma once
+// In-memory fakes of every port, with fault injection, for handler and router tests.
+
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ports/clock.hpp"
+#include "ports/notifier.hpp"
+#include "ports/object_store.hpp"
+#include "ports/random.hpp"
+#include "ports/session_store.hpp"
+
+namespace qr::testing {
+
+/// Queue of errors to return from the next calls of a fake, in order.
+class FaultQueue {
+ public:
+  void push(ErrorCode code, std::string detail = "injected") { queue_.push_back({code, std::move(detail)}); }
+  std::optional<Error> pop() {
+    if (queue_.empty()) return std::nullopt;
+    Error e = queue_.front();
+    queue_.pop_front();
+    return e;
+  }
+
+ private:
+  std::deque<Error> queue_;
+};
+
+/// SessionStore on a std::map; conditions evaluated with the shared condition_holds().
+class FakeSessionStore final : public SessionStore {
+ public:
+  Result<void> save(const Session& session) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = faults.pop()) return std::unexpected(*e);
+    if (sessions_.contains(session.session_id)) return fail(ErrorCode::already_exists, session.session_id);
+    sessions_[session.session_id] = session;
+    return {};
+  }
+  Result<std::optional<Session>> get(std::string_view id) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = faults.pop()) return std::unexpected(*e);
+    auto it = sessions_.find(std::string(id));
+    if (it == sessions_.end()) return std::optional<Session>{};
+    return std::optional<Session>{it->second};
+  }
+  Result<Session> update(std::string_view id, const SessionUpdate& changes,
+                         const UpdateCondition& condition) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = faults.pop()) return std::unexpected(*e);
+    auto it = sessions_.find(std::string(id));
+    if (it == sessions_.end()) return fail(ErrorCode::not_found, std::string(id));
+    if (!condition_holds(it->second, condition)) return fail(ErrorCode::condition_failed, std::string(id));
+    apply_update(it->second, changes);
+    ++writes;
+    return it->second;
+  }
+  Result<std::optional<Session>> find_by_connection(std::string_view connection_id) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = faults.pop()) return std::unexpected(*e);
+    for (const auto& [id, s] : sessions_)
+      if (s.ws_connection_id && *s.ws_connection_id == connection_id) return std::optional<Session>{s};
+    return std::optional<Session>{};
+  }
+
+  /// Direct access for test setup and assertions.
+  std::optional<Session> peek(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(id);
+    return it == sessions_.end() ? std::nullopt : std::optional<Session>{it->second};
+  }
+  void put(const Session& s) {
+    std::lock_guard lock(mutex_);
+    sessions_[s.session_id] = s;
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex_);
+    return sessions_.size();
+  }
+
+  FaultQueue faults;
+  int writes = 0;
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, Session, std::less<>> sessions_;
+};
+
+/// ObjectStore on a map of key -> bytes; URLs are recognisable fakes.
+class FakeObjectStore final : public ObjectStore {
+ public:
+  struct Object {
+    std::string bytes;
+    std::string content_type;
+  };
+
+  Result<PresignedRequest> presign_put(std::string_view key, std::string_view content_type,
+                                       std::optional<std::uint64_t> content_length,
+                                       std::chrono::seconds expires_in) override {
+    if (auto e = presign_faults.pop()) return std::unexpected(*e);
+    PresignedRequest r;
+    r.method = "PUT";
+    r.url = "https://fake-bucket.example/" + std::string(key) + "?expires=" +
+            std::to_string(expires_in.count());
+    r.headers["Content-Type"] = std::string(content_type);
+    if (content_length) r.headers["Content-Length"] = std::to_string(*content_length);
+    return r;
+  }
+  Result<std::string> presign_get(std::string_view key, std::chrono::seconds expires_in) override {
+    if (auto e = presign_faults.pop()) return std::unexpected(*e);
+    return "https://fake-bucket.example/" + std::string(key) + "?get&expires=" +
+           std::to_string(expires_in.count());
+  }
+  Result<std::optional<ObjectInfo>> inspect(std::string_view key, std::size_t head_bytes) override {
+    if (auto e = inspect_faults.pop()) return std::unexpected(*e);
+    auto it = objects.find(std::string(key));
+    if (it == objects.end()) return std::optional<ObjectInfo>{};
+    ObjectInfo info;
+    info.size = it->second.bytes.size();
+    info.content_type = it->second.content_type;
+    info.head = it->second.bytes.substr(0, head_bytes);
+    return std::optional<ObjectInfo>{info};
+  }
+  Result<void> remove(std::string_view key) override {
+    if (auto e = remove_faults.pop()) return std::unexpected(*e);
+    objects.erase(std::string(key));
+    ++removals;
+    return {};
+  }
+
+  std::map<std::string, Object> objects;
+  FaultQueue presign_faults, inspect_faults, remove_faults;
+  int removals = 0;
+};
+
+/// Notifier that records what it was asked to send.
+class FakeNotifier final : public Notifier {
+ public:
+  Result<void> send(std::string_view connection_id, std::string_view message) override {
+    if (gone.contains(std::string(connection_id))) return fail(ErrorCode::gone, "410");
+    if (auto e = faults.pop()) return std::unexpected(*e);
+    sent.push_back({std::string(connection_id), std::string(message)});
+    return {};
+  }
+  struct Sent {
+    std::string connection_id;
+    std::string message;
+  };
+  std::vector<Sent> sent;
+  std::set<std::string> gone;
+  FaultQueue faults;
+};
+
+/// A clock that only moves when told.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(std::int64_t epoch_seconds = 1'700'000'000)
+      : now_(std::chrono::system_clock::time_point(std::chrono::seconds(epoch_seconds))) {}
+  std::chrono::system_clock::time_point now() override { return now_; }
+  void advance(std::chrono::milliseconds by) { now_ += by; }
+
+ private:
+  std::chrono::system_clock::time_point now_;
+};
+
+/// Deterministic bytes (a counter), so tests can predict ids. Never used outside tests.
+class CountingRandom final : public Random {
+ public:
+  void fill(std::span<std::byte> out) override {
+    for (auto& b : out) b = static_cast<std::byte>(counter_++ * 37 + 11);
+  }
+
+ private:
+  unsigned counter_ = 0;
+};
+
+}  // namespace qr::testing
