@@ -1,0 +1,140 @@
+#include "lambda/bootstrap.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "aws/apigw_notifier.hpp"
+#include "aws/config.hpp"
+#include "aws/dynamodb_client.hpp"
+#include "aws/dynamodb_session_store.hpp"
+#include "aws/http_client.hpp"
+#include "aws/retry.hpp"
+#include "aws/s3_object_store.hpp"
+#include "core/log.hpp"
+#include "crypto/crypto.hpp"
+#include "lambda/runtime_client.hpp"
+#include "lambda/runtime_loop.hpp"
+
+namespace qr::lambda {
+namespace {
+
+constexpr std::string_view max_upload_setting = "MAX_UPLOAD_BYTES";
+
+/// Stands in for the notifier in a function that never pushes messages (the HTTP API).
+class NoNotifier final : public Notifier {
+ public:
+  Result<void> send(std::string_view, std::string_view) override {
+    return fail(ErrorCode::internal, "this function has no WebSocket API configured");
+  }
+};
+
+Result<std::uint64_t> max_upload_bytes(const aws::EnvLookup& env) {
+  const auto text = env(max_upload_setting);
+  if (!text) return constants::default_max_upload_bytes;
+  std::uint64_t value = 0;
+  const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc{} || ptr != text->data() + text->size() || value == 0) {
+    return fail(ErrorCode::invalid_input,
+                "malformed setting " + std::string(max_upload_setting) + ": " + *text);
+  }
+  return value;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int init_failed(RuntimeClient& runtime, Logger& log, const std::string& detail) {
+  log.error("Init failed", {{"errorType", "ConfigInvalid"}, {"errorMessage", detail}});
+  const ErrorReport report{std::string(error_types::config_invalid), "ConfigInvalid", detail, {}};
+  if (auto sent = runtime.init_error(report); !sent) {
+    log.error("Could not report the init error", {{"detail", sent.error().detail}});
+  }
+  return 1;
+}
+
+}  // namespace
+
+int run_bootstrap(const FunctionSpec& spec, int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "--print-env") {
+    std::puts("SESSIONS_TABLE_NAME\nUPLOAD_BUCKET_NAME");
+    if (spec.needs_ws_api) std::puts("WS_API_ENDPOINT");
+    std::puts(max_upload_setting.data());
+    return 0;
+  }
+
+  const aws::EnvLookup env = aws::process_environment();
+  Logger log;
+  // Metrics carry the function's name in their Service dimension.
+  log.set_service(env("AWS_LAMBDA_FUNCTION_NAME").value_or(std::string(spec.default_name)));
+
+  const auto runtime_api = env("AWS_LAMBDA_RUNTIME_API");
+  if (!runtime_api) {
+    // Without the Runtime API there is nobody to report to but the log.
+    log.error("Init failed", {{"errorType", "ConfigInvalid"},
+                              {"errorMessage", "AWS_LAMBDA_RUNTIME_API is not set"}});
+    return 1;
+  }
+  RuntimeClient runtime(*runtime_api);
+
+  aws::ConfigNeeds needs;
+  needs.ws_api = spec.needs_ws_api;
+  auto config = aws::load_config(env, needs);
+  if (!config) return init_failed(runtime, log, config.error().detail);
+  auto max_upload = max_upload_bytes(env);
+  if (!max_upload) return init_failed(runtime, log, max_upload.error().detail);
+
+  // Everything below is built once per sandbox and reused by every invocation.
+  SystemClock clock;
+  crypto::OsRandom random;
+  // AWS calls never retry past the invocation's deadline; the loop updates it per event.
+  std::int64_t deadline_ms = 0;
+  aws::RetryPolicy retry = aws::default_retry_policy();
+  retry.time_remaining = [&deadline_ms]() {
+    if (deadline_ms == 0) return std::chrono::milliseconds::max();
+    return std::chrono::milliseconds(deadline_ms - now_ms());
+  };
+
+  auto dynamodb =
+      std::make_shared<aws::DynamoDbClient>(config->credentials, config->region, config->dynamodb,
+                                            aws::make_http_client(config->dynamodb), retry, clock);
+  aws::DynamoDbSessionStore sessions(dynamodb, config->sessions_table);
+
+  const aws::S3Addressing addressing =
+      aws::s3_addressing(config->s3, config->upload_bucket, config->s3_path_style);
+  aws::S3ObjectStore objects(config->credentials, config->region, addressing,
+                             aws::make_http_client(addressing.endpoint), retry, clock);
+
+  std::unique_ptr<Notifier> notifier;
+  if (config->apigw) {
+    notifier = std::make_unique<aws::ApiGatewayNotifier>(
+        config->credentials, config->region, *config->apigw, aws::make_http_client(*config->apigw),
+        retry, clock);
+  } else {
+    notifier = std::make_unique<NoNotifier>();
+  }
+
+  handlers::Settings settings;
+  settings.max_upload_bytes = *max_upload;
+  handlers::Context context{sessions, objects, *notifier, clock, random, log, settings};
+
+  const Handler handler = [&](const boost::json::value& event, const Invocation& invocation) {
+    deadline_ms = invocation.deadline_ms;
+    return spec.router(event, context);
+  };
+  auto ended = run_loop(runtime, handler, log);
+  // run_loop only returns when the Runtime API is gone: exit so Lambda restarts the sandbox.
+  log.error("Runtime API failed",
+            {{"detail", ended ? std::string("loop ended") : ended.error().detail}});
+  return 1;
+}
+
+}  // namespace qr::lambda

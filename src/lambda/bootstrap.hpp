@@ -1,0 +1,30 @@
+#pragma once
+// What both Lambda bootstraps do: init once (configuration, AWS adapters, logger), then run the
+// invocation loop with their router. Each main only says which function it is.
+
+#include <boost/json/value.hpp>
+
+#include <string_view>
+
+#include "handlers/context.hpp"
+
+namespace qr::lambda {
+
+/// A router: the spec's lambda_handler for one function.
+using Router = boost::json::value (*)(const boost::json::value& event, handlers::Context& ctx);
+
+/// Which of the two functions a bootstrap is.
+struct FunctionSpec {
+  /// Service name when AWS_LAMBDA_FUNCTION_NAME is not set (it is, on Lambda).
+  std::string_view default_name;
+  /// Whether the function pushes WebSocket messages (needs WS_API_ENDPOINT).
+  bool needs_ws_api = false;
+  /// The function's router.
+  Router router = nullptr;
+};
+
+/// Runs a bootstrap to completion and returns the process exit code. `--print-env` lists the
+/// settings the function reads (one per line) and exits: the deployment test checks them.
+int run_bootstrap(const FunctionSpec& spec, int argc, char** argv);
+
+}  // namespace qr::lambda

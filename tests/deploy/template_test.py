@@ -1,0 +1,424 @@
+#!/usr/bin/python3
+"""Checks deploy/template.yaml for what matters: environments match the code, IAM is exactly the
+least privilege the code needs, and every event source reaches the right function.
+
+Run: /usr/bin/python3 tests/deploy/template_test.py [--repo DIR] [--bootstrap NAME=PATH ...]
+With --bootstrap, each built executable is asked (--print-env) which settings it reads, and the
+function's Environment must match that exactly. Needs Debian's python3-yaml.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import unittest
+
+import yaml
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BOOTSTRAPS = {}  # logical id -> path of the built executable (from --bootstrap)
+
+# Values the resolver substitutes for pseudo parameters; resources resolve to "<Name>".
+PSEUDO = {
+    "AWS::AccountId": "123456789012",
+    "AWS::Region": "eu-west-1",
+    "AWS::Partition": "aws",
+    "AWS::StackName": "qr-upload-dev",
+}
+
+# The settings each function's code reads beyond what Lambda itself sets (AWS_*).
+EXPECTED_ENV = {
+    "HttpApiFunction": {"SESSIONS_TABLE_NAME", "UPLOAD_BUCKET_NAME", "MAX_UPLOAD_BYTES"},
+    "WebSocketEventFunction": {
+        "SESSIONS_TABLE_NAME",
+        "UPLOAD_BUCKET_NAME",
+        "WS_API_ENDPOINT",
+        "MAX_UPLOAD_BYTES",
+    },
+}
+BOOTSTRAP_OF = {"HttpApiFunction": "http_api_handler", "WebSocketEventFunction": "websocket_event_handler"}
+
+BUCKET = "qr-upload-uploads-123456789012-eu-west-1-dev"
+UPLOADS = f"arn:aws:s3:::{BUCKET}/session-uploads/*"
+
+# Exactly what each role may do: (actions, resources) per statement, after resolution.
+EXPECTED_STATEMENTS = {
+    "HttpApiRole": [
+        ({"logs:CreateLogStream", "logs:PutLogEvents"},
+         ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/qr-upload-http-api-dev:*"]),
+        ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, ["<SessionsTable.Arn>"]),
+        ({"s3:PutObject", "s3:GetObject"}, [UPLOADS]),
+    ],
+    "WebSocketEventRole": [
+        ({"logs:CreateLogStream", "logs:PutLogEvents"},
+         ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/qr-upload-websocket-event-dev:*"]),
+        ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["<SessionsTable.Arn>"]),
+        ({"dynamodb:Query"}, ["<SessionsTable.Arn>/index/wsConnectionId-index"]),
+        ({"s3:GetObject", "s3:DeleteObject"}, [UPLOADS]),
+        ({"execute-api:ManageConnections"},
+         ["arn:aws:execute-api:eu-west-1:123456789012:<WebSocketApi>/live/POST/@connections/*"]),
+    ],
+}
+
+
+def load_template():
+    with open(os.path.join(REPO, "deploy", "template.yaml"), encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+class Resolver:
+    """Evaluates the intrinsics the template uses into strings, with parameter defaults."""
+
+    def __init__(self, template, params=None):
+        self.t = template
+        self.params = {k: str(v.get("Default", "")) for k, v in template.get("Parameters", {}).items()}
+        self.params.update(params or {})
+
+    def ref(self, name):
+        if name in PSEUDO:
+            return PSEUDO[name]
+        if name == "AWS::NoValue":
+            return None
+        if name in self.params:
+            return self.params[name]
+        assert name in self.t["Resources"], f"Ref to unknown {name}"
+        return f"<{name}>"
+
+    def getatt(self, name, attr):
+        assert name in self.t["Resources"], f"GetAtt of unknown {name}"
+        return f"<{name}.{attr}>"
+
+    def condition(self, name):
+        return bool(self(self.t["Conditions"][name]))
+
+    def __call__(self, node):
+        if isinstance(node, list):
+            return [self(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if len(node) != 1:
+            return {k: self(v) for k, v in node.items()}
+        (key, arg), = node.items()
+        if key == "Ref":
+            return self.ref(arg)
+        if key == "Fn::GetAtt":
+            return self.getatt(*arg)
+        if key == "Fn::Sub":
+            def sub(m):
+                name = m.group(1)
+                if "." in name and name.split(".")[0] in self.t["Resources"]:
+                    return self.getatt(*name.split(".", 1))
+                return self.ref(name)
+            return re.sub(r"\$\{([^}!]+)\}", sub, arg)
+        if key == "Fn::If":
+            cond, a, b = arg
+            return self(a) if self.condition(cond) else self(b)
+        if key == "Fn::Equals":
+            return self(arg[0]) == self(arg[1])
+        if key == "Fn::Not":
+            return not self(arg[0])
+        if key == "Fn::Join":
+            return arg[0].join(self(arg[1]))
+        return {key: self(arg)}
+
+
+def source_text(*relative_dirs):
+    """All C++ source under the given directories of the repo, concatenated."""
+    parts = []
+    for rel in relative_dirs:
+        root = os.path.join(REPO, rel)
+        for dirpath, _, files in os.walk(root):
+            for name in sorted(files):
+                if name.endswith((".cpp", ".hpp")):
+                    with open(os.path.join(dirpath, name), encoding="utf-8") as f:
+                        parts.append(f.read())
+    return "\n".join(parts)
+
+
+class TemplateTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = load_template()
+        cls.r = Resolver(cls.t)
+        cls.res = cls.t["Resources"]
+
+    def of_type(self, type_name):
+        return {k: v for k, v in self.res.items() if v["Type"] == type_name}
+
+    # ------------------------------------------------------------------ functions
+    def test_functions_are_the_specs_two_custom_runtime_functions(self):
+        fns = self.of_type("AWS::Lambda::Function")
+        self.assertEqual(set(fns), {"HttpApiFunction", "WebSocketEventFunction"})
+        expected = {"HttpApiFunction": ("qr-upload-http-api-dev", 30),
+                    "WebSocketEventFunction": ("qr-upload-websocket-event-dev", 60)}
+        for logical, (name, timeout) in expected.items():
+            p = fns[logical]["Properties"]
+            self.assertEqual(self.r(p["FunctionName"]), name)
+            self.assertEqual(p["Runtime"], "provided.al2023")
+            self.assertEqual(p["Handler"], "bootstrap")
+            self.assertEqual(p["Architectures"], ["x86_64"])
+            self.assertEqual(p["Timeout"], timeout)
+            self.assertLessEqual(p["MemorySize"], 256)
+
+    def test_environment_is_exactly_what_the_code_reads(self):
+        for logical, expected in EXPECTED_ENV.items():
+            env = self.res[logical]["Properties"]["Environment"]["Variables"]
+            self.assertEqual(set(env), expected, logical)
+            # Lambda sets AWS_* itself and refuses templates that set the reserved ones.
+            self.assertFalse([k for k in env if k.startswith("AWS_")])
+        # The names in the list are the ones the C++ sources read, and no others.
+        code = source_text("src/aws", "src/lambda")
+        read = set(re.findall(r'"((?:SESSIONS_TABLE|UPLOAD_BUCKET|WS_API|MAX_UPLOAD)[A-Z_]*)"', code))
+        read |= set(re.findall(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"', source_text("src/lambda")))
+        read = {n for n in read if not n.startswith(("AWS_", "_X_AMZN"))}
+        self.assertEqual(read, set().union(*EXPECTED_ENV.values()))
+
+    def test_environment_matches_the_built_bootstraps(self):
+        if not BOOTSTRAPS:
+            self.skipTest("no --bootstrap given")
+        for logical, binary in BOOTSTRAP_OF.items():
+            path = BOOTSTRAPS.get(binary)
+            if path is None:
+                continue
+            out = subprocess.run([path, "--print-env"], capture_output=True, text=True, check=True,
+                                 env={"PATH": "/usr/bin:/bin"}).stdout.split()
+            env = self.res[logical]["Properties"]["Environment"]["Variables"]
+            self.assertEqual(set(env), set(out), binary)
+
+    def test_environment_values_name_the_stacks_resources(self):
+        http = self.r(self.res["HttpApiFunction"]["Properties"]["Environment"]["Variables"])
+        ws = self.r(self.res["WebSocketEventFunction"]["Properties"]["Environment"]["Variables"])
+        for env in (http, ws):
+            self.assertEqual(env["SESSIONS_TABLE_NAME"], "<SessionsTable>")
+            self.assertEqual(env["UPLOAD_BUCKET_NAME"], BUCKET)
+            self.assertEqual(env["MAX_UPLOAD_BYTES"], "26214400")
+        self.assertEqual(ws["WS_API_ENDPOINT"], "<WebSocketApi>.execute-api.eu-west-1.amazonaws.com/live")
+        # The computed bucket name is the bucket's own name.
+        self.assertEqual(self.r(self.res["UploadBucket"]["Properties"]["BucketName"]), BUCKET)
+
+    # ------------------------------------------------------------------ IAM
+    def test_each_role_grants_exactly_what_its_function_needs(self):
+        roles = self.of_type("AWS::IAM::Role")
+        self.assertEqual(set(roles), set(EXPECTED_STATEMENTS))
+        for role, expected in EXPECTED_STATEMENTS.items():
+            policies = roles[role]["Properties"]["Policies"]
+            self.assertEqual(len(policies), 1)
+            self.assertFalse(roles[role]["Properties"].get("ManagedPolicyArns"))
+            got = []
+            for st in policies[0]["PolicyDocument"]["Statement"]:
+                self.assertEqual(st["Effect"], "Allow")
+                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                resources = self.r(st["Resource"])
+                resources = resources if isinstance(resources, list) else [resources]
+                got.append((set(actions), resources))
+            self.assertEqual(sorted(got, key=repr), sorted(expected, key=repr), role)
+        fns = self.of_type("AWS::Lambda::Function")
+        self.assertEqual(self.r(fns["HttpApiFunction"]["Properties"]["Role"]), "<HttpApiRole.Arn>")
+        self.assertEqual(self.r(fns["WebSocketEventFunction"]["Properties"]["Role"]),
+                         "<WebSocketEventRole.Arn>")
+
+    def test_no_policy_has_a_wildcard_resource_or_action(self):
+        def statements(node):
+            if isinstance(node, dict):
+                if "Statement" in node:
+                    yield from node["Statement"]
+                for v in node.values():
+                    yield from statements(v)
+            elif isinstance(node, list):
+                for v in node:
+                    yield from statements(v)
+
+        count = 0
+        for st in statements(self.res):
+            count += 1
+            resources = self.r(st.get("Resource", []))
+            resources = resources if isinstance(resources, list) else [resources]
+            self.assertNotIn("*", resources, st)
+            for res in resources:
+                self.assertFalse(res.endswith(":*:*"), res)
+            if st["Effect"] == "Allow":
+                actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                self.assertFalse([a for a in actions if "*" in a], st)
+        self.assertGreater(count, 5)
+
+    def test_code_calls_only_granted_dynamodb_operations(self):
+        code = source_text("src/aws")
+        ops = set(re.findall(r"DynamoDB_20120810\.([A-Za-z]+)", code))
+        ops |= set(re.findall(r'"(GetItem|PutItem|UpdateItem|Query|Scan|DeleteItem)"', code))
+        if not ops:
+            self.skipTest("no DynamoDB client in src/aws yet")
+        granted = set()
+        for statements in EXPECTED_STATEMENTS.values():
+            for actions, _ in statements:
+                granted |= {a.split(":", 1)[1] for a in actions if a.startswith("dynamodb:")}
+        self.assertNotIn("Scan", ops, "the store must Query the index, never Scan")
+        self.assertLessEqual(ops, granted)
+
+    # ------------------------------------------------------------------ storage
+    def test_sessions_table(self):
+        p = self.res["SessionsTable"]["Properties"]
+        self.assertEqual(p["BillingMode"], "PAY_PER_REQUEST")
+        self.assertEqual(p["KeySchema"], [{"AttributeName": "sessionId", "KeyType": "HASH"}])
+        self.assertEqual(p["TimeToLiveSpecification"], {"AttributeName": "expiresAt", "Enabled": True})
+        (gsi,) = p["GlobalSecondaryIndexes"]
+        self.assertEqual(gsi["IndexName"], "wsConnectionId-index")
+        self.assertEqual(gsi["KeySchema"], [{"AttributeName": "wsConnectionId", "KeyType": "HASH"}])
+        self.assertFalse(self.r(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]))
+        on = Resolver(self.t, {"PointInTimeRecovery": "true"})
+        self.assertTrue(on(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]))
+        code = source_text("src/aws")
+        if "-index" in code:
+            self.assertIn("wsConnectionId-index", code)
+
+    def test_upload_bucket_is_private_encrypted_and_notifies_the_event_function(self):
+        p = self.res["UploadBucket"]["Properties"]
+        self.assertTrue(all(p["PublicAccessBlockConfiguration"].values()))
+        self.assertEqual(len(p["PublicAccessBlockConfiguration"]), 4)
+        self.assertIn("ServerSideEncryptionByDefault",
+                      p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0])
+        (cors,) = p["CorsConfiguration"]["CorsRules"]
+        self.assertEqual(set(cors["AllowedMethods"]), {"PUT", "GET"})
+        self.assertEqual(self.r(cors["AllowedOrigins"]), ["https://<SiteDistribution.DomainName>"])
+        custom = Resolver(self.t, {"AllowedOrigin": "https://photos.example.com"})
+        self.assertEqual(custom(cors["AllowedOrigins"]), ["https://photos.example.com"])
+        (rule,) = p["LifecycleConfiguration"]["Rules"]
+        self.assertEqual(rule["Prefix"], "session-uploads/")
+        self.assertEqual(rule["Status"], "Enabled")
+        (note,) = p["NotificationConfiguration"]["LambdaConfigurations"]
+        self.assertEqual(note["Event"], "s3:ObjectCreated:*")
+        self.assertEqual(note["Filter"]["S3Key"]["Rules"], [{"Name": "prefix", "Value": "session-uploads/"}])
+        self.assertEqual(self.r(note["Function"]), "<WebSocketEventFunction.Arn>")
+        # S3 may invoke the function, for this bucket only; the bucket waits for that permission.
+        perm = self.res["UploadBucketInvokePermission"]["Properties"]
+        self.assertEqual(self.r(perm["FunctionName"]), "<WebSocketEventFunction>")
+        self.assertEqual(perm["Principal"], "s3.amazonaws.com")
+        self.assertEqual(self.r(perm["SourceArn"]), f"arn:aws:s3:::{BUCKET}")
+        self.assertIn("UploadBucketInvokePermission", [self.res["UploadBucket"]["DependsOn"]])
+
+    # ------------------------------------------------------------------ APIs
+    def routes_of(self, api):
+        return {self.r(v["Properties"]["RouteKey"]): v["Properties"]
+                for v in self.of_type("AWS::ApiGatewayV2::Route").values()
+                if self.r(v["Properties"]["ApiId"]) == f"<{api}>"}
+
+    def integration_function(self, target):
+        integration = re.fullmatch(r"integrations/<(\w+)>", self.r(target)).group(1)
+        uri = self.r(self.res[integration]["Properties"]["IntegrationUri"])
+        m = re.search(r"<(\w+)\.Arn>", uri)
+        return integration, m.group(1)
+
+    def test_http_routes_reach_the_http_function(self):
+        routes = self.routes_of("HttpApi")
+        self.assertEqual(set(routes), {"POST /sessions", "GET /upload-url", "GET /sessions/{sessionId}"})
+        for route in routes.values():
+            integration, fn = self.integration_function(route["Target"])
+            self.assertEqual(fn, "HttpApiFunction")
+            self.assertEqual(self.res[integration]["Properties"]["PayloadFormatVersion"], "2.0")
+        api = self.res["HttpApi"]["Properties"]
+        self.assertEqual(api["ProtocolType"], "HTTP")
+        self.assertIn("authorization", api["CorsConfiguration"]["AllowHeaders"])
+        stage = self.res["HttpApiStage"]["Properties"]
+        self.assertIn("ThrottlingRateLimit", stage["DefaultRouteSettings"])
+        # The routes are the ones the router serves.
+        router = os.path.join(REPO, "src", "functions", "http_api_handler.cpp")
+        if os.path.exists(router):
+            with open(router, encoding="utf-8") as f:
+                text = f.read()
+            for path in ("/sessions", "/upload-url"):
+                self.assertIn(f'"{path}', text)
+
+    def test_websocket_routes_reach_the_event_function(self):
+        routes = self.routes_of("WebSocketApi")
+        self.assertEqual(set(routes), {"$connect", "$disconnect"})
+        for route in routes.values():
+            _, fn = self.integration_function(route["Target"])
+            self.assertEqual(fn, "WebSocketEventFunction")
+        stage = self.res["WebSocketStage"]["Properties"]
+        self.assertEqual(self.r(stage["StageName"]), "live")
+        self.assertIn("ThrottlingBurstLimit", stage["DefaultRouteSettings"])
+
+    def test_api_gateway_may_invoke_each_function_from_its_own_api_only(self):
+        perms = {self.r(p["Properties"]["FunctionName"]): self.r(p["Properties"]["SourceArn"])
+                 for p in self.of_type("AWS::Lambda::Permission").values()
+                 if p["Properties"]["Principal"] == "apigateway.amazonaws.com"}
+        self.assertTrue(perms["<HttpApiFunction>"].startswith(
+            "arn:aws:execute-api:eu-west-1:123456789012:<HttpApi>/"))
+        self.assertTrue(perms["<WebSocketEventFunction>"].startswith(
+            "arn:aws:execute-api:eu-west-1:123456789012:<WebSocketApi>/"))
+
+    # ------------------------------------------------------------------ operations
+    def test_log_groups_have_retention_and_match_the_function_names(self):
+        groups = {self.r(g["Properties"]["LogGroupName"]): g["Properties"]
+                  for g in self.of_type("AWS::Logs::LogGroup").values()}
+        self.assertEqual(set(groups), {"/aws/lambda/qr-upload-http-api-dev",
+                                       "/aws/lambda/qr-upload-websocket-event-dev"})
+        for g in groups.values():
+            self.assertIn("RetentionInDays", g)
+
+    def test_alarms(self):
+        alarms = [a["Properties"] for a in self.of_type("AWS::CloudWatch::Alarm").values()]
+
+        def find(pred):
+            return [a for a in alarms if pred(a)]
+
+        for fn in ("HttpApiFunction", "WebSocketEventFunction"):
+            dims = [{"Name": "FunctionName", "Value": f"<{fn}>"}]
+            rate = find(lambda a: a.get("Metrics") and any(
+                self.r(m.get("MetricStat", {}).get("Metric", {}).get("Dimensions")) == dims
+                for m in a["Metrics"]) and any("errors / invocations" in m.get("Expression", "")
+                                               for m in a["Metrics"]))
+            self.assertEqual(len(rate), 1, fn)
+            self.assertEqual(rate[0]["Threshold"], 5)
+            duration = find(lambda a: a.get("MetricName") == "Duration" and self.r(a["Dimensions"]) == dims)
+            self.assertEqual([a["Threshold"] for a in duration], [10000])
+            throttles = find(lambda a: a.get("MetricName") == "Throttles" and self.r(a["Dimensions"]) == dims)
+            self.assertEqual([a["Threshold"] for a in throttles], [0])
+        ddb = find(lambda a: any(m.get("MetricStat", {}).get("Metric", {}).get("Namespace") == "AWS/DynamoDB"
+                                 for m in a.get("Metrics", [])))
+        self.assertEqual(len(ddb), 1)
+        self.assertEqual(ddb[0]["Threshold"], 0)
+
+    def test_site_is_private_behind_cloudfront_with_oac(self):
+        p = self.res["SiteBucket"]["Properties"]
+        self.assertTrue(all(p["PublicAccessBlockConfiguration"].values()))
+        origin = self.res["SiteDistribution"]["Properties"]["DistributionConfig"]["Origins"][0]
+        self.assertEqual(self.r(origin["OriginAccessControlId"]), "<SiteOriginAccessControl.Id>")
+        (st,) = self.res["SiteBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        self.assertEqual(st["Principal"], {"Service": "cloudfront.amazonaws.com"})
+        self.assertEqual(self.r(st["Resource"]), "<SiteBucket.Arn>/*")
+
+    def test_outputs(self):
+        self.assertLessEqual({"HttpApiUrl", "WebSocketUrl", "SiteUrl", "PhoneUrl", "UploadBucketName",
+                              "SiteBucketName", "SiteDistributionId", "MaxUploadBytes"},
+                             set(self.t["Outputs"]))
+        self.assertEqual(self.r(self.t["Outputs"]["WebSocketUrl"]["Value"]),
+                         "wss://<WebSocketApi>.execute-api.eu-west-1.amazonaws.com/live")
+
+    def test_cfn_lint(self):
+        lint = shutil.which("cfn-lint")
+        if lint is None:
+            self.skipTest("cfn-lint not installed")
+        result = subprocess.run([lint, os.path.join(REPO, "deploy", "template.yaml")],
+                                capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+
+def main():
+    global REPO
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repo", default=REPO)
+    parser.add_argument("--bootstrap", action="append", default=[], metavar="NAME=PATH")
+    args, rest = parser.parse_known_args()
+    REPO = os.path.abspath(args.repo)
+    for item in args.bootstrap:
+        name, path = item.split("=", 1)
+        if os.path.exists(path):
+            BOOTSTRAPS[name] = path
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
