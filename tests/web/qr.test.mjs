@@ -30,7 +30,7 @@ function render(modules, scale = 4, margin = 4) {
   return { data, width: px, height: px };
 }
 
-function decode(encoded, scale = 4) {
+function decode(encoded, scale = encoded.size > 100 ? 2 : 4) {
   const img = render(encoded.modules, scale);
   const result = jsQR(img.data, img.width, img.height, { inversionAttempts: 'dontInvert' });
   assert.ok(result, `jsQR found no code (version ${encoded.version}, mask ${encoded.mask})`);
@@ -85,14 +85,22 @@ test('every length from 1 to 120 picks the smallest fitting version and decodes'
   }
 });
 
-test('versions 1 to 20 at level M each decode at their capacity', () => {
-  for (let v = 1; v <= 20; v++) {
-    const capacityBits = QR._internals.dataCodewords(v, 1) * 8 - 4 - (v <= 9 ? 8 : 16);
-    const maxBytes = Math.floor(capacityBits / 8);
-    const text = Array.from({ length: maxBytes }, (_, i) => String.fromCharCode(33 + ((i * 7) % 90))).join('');
-    const encoded = roundTrip(text);
-    assert.equal(encoded.version, v, `${maxBytes} bytes should fill version ${v} exactly`);
-    assert.throws(() => QR.encode(text + 'y', { maxVersion: v, fallback: false }), RangeError);
+test('every version 1 to 40 at every level decodes when filled to capacity', () => {
+  const levels = { L: 0, M: 1, Q: 2, H: 3 };
+  for (const [ecl, index] of Object.entries(levels)) {
+    for (let v = 1; v <= 40; v++) {
+      // jsQR 1.4.0 lists version 23's alignment centres as 6, 30, 54, 74, 102; ISO/IEC 18004
+      // Annex E has 6, 30, 54, 78, 102 (evenly spaced, as every other version), so jsQR cannot read
+      // any version-23 symbol. Its layout is checked against the standard below instead.
+      if (v === 23) continue;
+      const capacityBits = QR._internals.dataCodewords(v, index) * 8 - 4 - (v <= 9 ? 8 : 16);
+      const maxBytes = Math.floor(capacityBits / 8);
+      const text = Array.from({ length: maxBytes }, (_, i) => String.fromCharCode(33 + ((i * 7 + v) % 90))).join('');
+      const encoded = roundTrip(text, { ecl, fallback: false });
+      assert.equal(encoded.version, v, `${maxBytes} bytes should fill version ${v}-${ecl} exactly`);
+      assert.equal(encoded.ecl, ecl);
+      if (v < 40) assert.throws(() => QR.encode(text + 'y', { ecl, maxVersion: v, fallback: false }), RangeError);
+    }
   }
 });
 
@@ -146,6 +154,7 @@ test('known constants of the standard', () => {
   // Alignment pattern centres (Annex E), version 32 being the irregular one.
   assert.deepEqual(I.alignmentPositions(2), [6, 18]);
   assert.deepEqual(I.alignmentPositions(15), [6, 26, 48, 70]);
+  assert.deepEqual(I.alignmentPositions(23), [6, 30, 54, 78, 102]);
   assert.deepEqual(I.alignmentPositions(32), [6, 34, 60, 86, 112, 138]);
   assert.deepEqual(I.alignmentPositions(40), [6, 30, 58, 86, 114, 142, 170]);
 });
