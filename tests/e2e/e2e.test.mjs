@@ -40,8 +40,6 @@ function startServer(extraArgs = []) {
   const log = [];
   const server = { proc, log, url: null, dataDir, stop: () => stopServer(server) };
   servers.add(server);
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (chunk) => log.push(...chunk.split('\n').filter(Boolean).map((l) => 'stderr: ' + l)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`no "listening" line within ${STARTUP_MS} ms`)), STARTUP_MS);
     function fail(err) {
@@ -53,8 +51,9 @@ function startServer(extraArgs = []) {
     proc.on('exit', (code, signal) => {
       if (!server.url) fail(new Error(`qr-upload exited (${code ?? signal}) before listening`));
     });
-    createInterface({ input: proc.stdout }).on('line', (line) => {
-      log.push(line);
+    // The log goes to stdout; stderr is read the same way so a line there is not missed either.
+    const onLine = (prefix) => (line) => {
+      log.push(prefix + line);
       if (server.url) return;
       let entry;
       try { entry = JSON.parse(line); } catch { return; }
@@ -63,7 +62,9 @@ function startServer(extraArgs = []) {
         server.url = entry.url.replace(/\/+$/, '');
         resolve(server);
       }
-    });
+    };
+    createInterface({ input: proc.stdout }).on('line', onLine(''));
+    createInterface({ input: proc.stderr }).on('line', onLine('stderr: '));
   });
 }
 
