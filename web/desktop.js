@@ -215,8 +215,9 @@
       return data;
     }, function (err) {
       if (current !== state) return null;
-      if (err.status === 404) {
-        // The server no longer knows it (restarted with fresh storage): begin again.
+      if (err.status === 404 || err.status === 403) {
+        // The server no longer knows it (restarted with fresh storage) or no longer takes this
+        // page's token: begin again.
         forget();
         startNew('That session is gone. Here is a new code.');
       } else if (err.status === 0) {
