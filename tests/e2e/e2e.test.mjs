@@ -402,3 +402,36 @@ test('server unreachable: the desktop says so clearly and offers Start again', {
     assert.ok(await desktop.locator('#restart').isVisible());
   });
 });
+
+test('upload rejected by the server: the desktop shows the error and keeps waiting', { skip }, async (t) => {
+  await scenario(t, async (state) => {
+    const server = (state.server = await startServer());
+    const desktop = (await openDesktop(t)).page;
+    await desktop.goto(server.url + '/');
+    const phoneUrl = await readQr(desktop);
+    const sessionId = await sessionIdOf(phoneUrl);
+    await desktop.waitForFunction(() => document.querySelector('#status').dataset.live === 'true');
+
+    // What a phone page would never send: text bytes under a signed image/png URL.
+    const body = Buffer.from('definitely not a PNG\n'.repeat(8));
+    const grantRes = await fetch(`${server.url}/upload-url?sessionId=${sessionId}&contentType=image/png&contentLength=${body.length}`);
+    assert.equal(grantRes.status, 200);
+    const grant = await grantRes.json();
+    await fetch(grant.uploadUrl, { method: grant.method || 'PUT', headers: grant.headers, body });
+
+    await desktop.locator('#error').waitFor({ state: 'visible' });
+    assert.match(await desktop.textContent('#error'), /rejected|not (a|an)/i);
+    assert.equal(await desktop.locator('#result').isVisible(), false);
+    await desktop.waitForFunction(() => /waiting/i.test(document.querySelector('#status').textContent));
+
+    // The session stays open: a real photo from the phone still arrives.
+    const phone = (await openPhone(t)).page;
+    await phone.goto(phoneUrl);
+    const photo = await makeImage(phone, { width: 300, height: 300, type: 'image/webp', name: 'after-error.webp' });
+    await phone.setInputFiles('#file-input', photo);
+    await phone.locator('#success').waitFor({ state: 'visible' });
+    const shown = await waitForPhoto(desktop);
+    assert.deepEqual([shown.width, shown.height], [300, 300]);
+    assert.equal(await desktop.locator('#error').isVisible(), false, 'the old error is cleared');
+  });
+});
