@@ -103,8 +103,9 @@ TEST_F(ManagementApiTest, PersistentFailuresAreReportedAfterTheRetries) {
 
 TEST_F(ManagementApiTest, WrongSecretIsRefusedByTheStandIn) {
   script("[]");
-  qr::aws::ApiGatewayNotifier bad({kCreds.access_key_id, "wrong", kCreds.session_token}, "eu-west-1",
-                                  endpoint(), qr::aws::make_http_client(endpoint()), {}, clock_);
+  qr::aws::ApiGatewayNotifier bad({kCreds.access_key_id, "wrong", kCreds.session_token},
+                                  "eu-west-1", endpoint(), qr::aws::make_http_client(endpoint()),
+                                  {}, clock_);
   auto sent = bad.send("x=", "{}");
   ASSERT_FALSE(sent);
   EXPECT_EQ(sent.error().code, qr::ErrorCode::forbidden);

@@ -85,7 +85,9 @@ class PeerProcess {
   /// The JSON the peer printed when ready.
   const boost::json::object& info() const { return info_; }
   /// Its "port".
-  std::uint16_t port() const { return static_cast<std::uint16_t>(info_.at("port").to_number<int>()); }
+  std::uint16_t port() const {
+    return static_cast<std::uint16_t>(info_.at("port").to_number<int>());
+  }
 
   /// Closes its stdin (it exits), then makes sure with SIGTERM and a bounded wait.
   void stop() {
@@ -142,8 +144,8 @@ inline boost::json::array botocore_sign(const boost::json::array& cases) {
     std::ofstream f(path);
     f << boost::json::serialize(cases);
   }
-  const std::string cmd = std::string(kPython) + " " + (kTestDir / "py" / "botocore_sign.py").string() +
-                          " " + path;
+  const std::string cmd =
+      std::string(kPython) + " " + (kTestDir / "py" / "botocore_sign.py").string() + " " + path;
   std::string out;
   try {
     out = run_command(cmd);
@@ -168,7 +170,8 @@ inline std::unique_ptr<PeerProcess> start_node_peer(const std::string& script,
 class ScriptedHttpClient final : public HttpClient {
  public:
   using Step = std::function<Result<HttpResponse>(const HttpRequest&)>;
-  explicit ScriptedHttpClient(std::unique_ptr<HttpClient> next = nullptr) : next_(std::move(next)) {}
+  explicit ScriptedHttpClient(std::unique_ptr<HttpClient> next = nullptr)
+      : next_(std::move(next)) {}
 
   /// Queues a canned response.
   void push_response(int status, std::string body, Pairs headers = {}) {
@@ -178,8 +181,9 @@ class ScriptedHttpClient final : public HttpClient {
   }
   /// Queues a transport failure.
   void push_failure(std::string detail) {
-    steps_.push_back(
-        [=](const HttpRequest&) -> Result<HttpResponse> { return fail(ErrorCode::unavailable, detail); });
+    steps_.push_back([=](const HttpRequest&) -> Result<HttpResponse> {
+      return fail(ErrorCode::unavailable, detail);
+    });
   }
 
   Result<HttpResponse> send(const HttpRequest& request) override {

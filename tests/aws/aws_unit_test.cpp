@@ -159,13 +159,14 @@ TEST(AwsRetry, TransientFailuresRecover) {
 }
 
 TEST(AwsRetry, NeverRetriesConditionalCheckValidationOrOther4xx) {
-  for (const char* type : {"ConditionalCheckFailedException", "ValidationException",
-                           "ResourceNotFoundException"}) {
+  for (const char* type :
+       {"ConditionalCheckFailedException", "ValidationException", "ResourceNotFoundException"}) {
     RetryProbe probe;
     int calls = 0;
     auto out = qr::aws::run_with_retries(probe.policy(), [&] {
       ++calls;
-      return respond(400, std::string(R"({"__type":"com.amazonaws.dynamodb.v20120810#)") + type + "\"}");
+      return respond(400,
+                     std::string(R"({"__type":"com.amazonaws.dynamodb.v20120810#)") + type + "\"}");
     });
     EXPECT_EQ(calls, 1) << type;
     EXPECT_TRUE(probe.sleeps.empty());
@@ -237,7 +238,8 @@ struct DdbHarness {
 
 TEST(DynamoDbRequests, UpdateClearsConnectionWithRemoveAndChecksConditions) {
   DdbHarness h;
-  h.http->push_response(200, R"({"Attributes":{"sessionId":{"S":"id"},"status":{"S":"UPLOAD_REQUESTED"},
+  h.http->push_response(200,
+                        R"({"Attributes":{"sessionId":{"S":"id"},"status":{"S":"UPLOAD_REQUESTED"},
     "createdAt":{"N":"1"},"expiresAt":{"N":"2"},"wsTokenBound":{"BOOL":false}}})");
   qr::SessionUpdate changes;
   changes.status = qr::SessionStatus::upload_requested;
@@ -281,7 +283,9 @@ TEST(DynamoDbRequests, SaveLeavesOutAbsentConnection) {
 TEST(DynamoDbRequests, ThrottledSaveIsRetriedThenReported) {
   DdbHarness h;
   for (int i = 0; i < 3; ++i) {
-    h.http->push_response(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"})");
+    h.http->push_response(
+        400,
+        R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"})");
   }
   qr::Session s;
   s.session_id = "id";
@@ -293,7 +297,8 @@ TEST(DynamoDbRequests, ThrottledSaveIsRetriedThenReported) {
 
 TEST(DynamoDbRequests, ConditionFailureIsToldApartFromMissingSession) {
   DdbHarness h;
-  const char* ccf = R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"})";
+  const char* ccf =
+      R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"})";
   h.http->push_response(400, ccf);
   h.http->push_response(200, "{}");  // consistent GetItem: no item
   auto missing = h.store->update("id", {}, {});
@@ -320,7 +325,9 @@ TEST(S3Addressing, VirtualHostedOnAwsPathStyleOnOverrides) {
                                std::make_unique<ScriptedHttpClient>(), {}, clock);
   auto put = store.presign_put("session-uploads/a b/image-1.jpg", "image/jpeg", 1234, 300s);
   ASSERT_TRUE(put);
-  EXPECT_EQ(put->url.rfind("https://bkt.s3.eu-west-1.amazonaws.com/session-uploads/a%20b/image-1.jpg?", 0), 0u)
+  EXPECT_EQ(put->url.rfind(
+                "https://bkt.s3.eu-west-1.amazonaws.com/session-uploads/a%20b/image-1.jpg?", 0),
+            0u)
       << put->url;
   EXPECT_NE(put->url.find("X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost"),
             std::string::npos);

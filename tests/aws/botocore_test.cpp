@@ -28,12 +28,18 @@ const qr::aws::Credentials kCreds{"AKIAEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCY
                                   "IQoJb3JpZ2luX2VjEPT//////////wEaCXVzLWVhc3QtMSJHMEUCIQ+token="};
 
 json::object base_case(std::string kind, std::string service, std::string method, std::string url) {
-  return {{"kind", kind},           {"service", service},
-          {"region", "eu-west-1"},  {"access_key", kCreds.access_key_id},
-          {"secret_key", kCreds.secret_access_key}, {"token", kCreds.session_token},
-          {"timestamp", kStamp},    {"method", method},
-          {"url", url},             {"headers", json::array{}},
-          {"body", ""},             {"expires", 300}};
+  return {{"kind", kind},
+          {"service", service},
+          {"region", "eu-west-1"},
+          {"access_key", kCreds.access_key_id},
+          {"secret_key", kCreds.secret_access_key},
+          {"token", kCreds.session_token},
+          {"timestamp", kStamp},
+          {"method", method},
+          {"url", url},
+          {"headers", json::array{}},
+          {"body", ""},
+          {"expires", 300}};
 }
 
 // Splits a URL into (everything before '?', decoded query as a map).
@@ -60,9 +66,9 @@ TEST_F(BotocoreComparison, PostToConnectionWithEqualsSignIsDoubleEncoded) {
   auto http = std::make_unique<ScriptedHttpClient>();
   auto* seen = http.get();
   seen->push_response(200, "");
-  qr::aws::ApiGatewayNotifier notifier(kCreds, "eu-west-1",
-                                       {true, "abc123.execute-api.eu-west-1.amazonaws.com", 443, "/prod"},
-                                       std::move(http), {}, clock_);
+  qr::aws::ApiGatewayNotifier notifier(
+      kCreds, "eu-west-1", {true, "abc123.execute-api.eu-west-1.amazonaws.com", 443, "/prod"},
+      std::move(http), {}, clock_);
   const std::string message = R"({"action":"UPLOAD_COMPLETED","sessionId":"s"})";
   ASSERT_TRUE(notifier.send("L0SM9cOFvHcCIhw=", message));
   const auto& req = seen->requests.at(0);
@@ -78,12 +84,15 @@ TEST_F(BotocoreComparison, PostToConnectionWithEqualsSignIsDoubleEncoded) {
 TEST_F(BotocoreComparison, DynamoDbPostMatches) {
   const qr::aws::Signer signer(kCreds, "eu-west-1", "dynamodb");
   const std::string body = R"({"TableName":"Sessions","Key":{"sessionId":{"S":"x"}}})";
-  qr::aws::SignableRequest req{"POST", "/", {},
+  qr::aws::SignableRequest req{"POST",
+                               "/",
+                               {},
                                {{"host", "dynamodb.eu-west-1.amazonaws.com"},
                                 {"content-type", "application/x-amz-json-1.0"},
                                 {"x-amz-target", "DynamoDB_20120810.GetItem"}}};
   const auto sig = signer.sign(req, qr::crypto::sha256_hex(body), clock_.now());
-  json::object c = base_case("header", "dynamodb", "POST", "https://dynamodb.eu-west-1.amazonaws.com/");
+  json::object c =
+      base_case("header", "dynamodb", "POST", "https://dynamodb.eu-west-1.amazonaws.com/");
   c["headers"] = json::array{json::array{"Content-Type", "application/x-amz-json-1.0"},
                              json::array{"X-Amz-Target", "DynamoDB_20120810.GetItem"}};
   c["body"] = body;
@@ -113,8 +122,8 @@ TEST_F(BotocoreComparison, PresignedS3UrlsMatch) {
   for (const auto& pc : cases) {
     const qr::aws::Endpoint aws{true, "s3.eu-west-1.amazonaws.com", 443, ""};
     const qr::aws::Endpoint local{false, "127.0.0.1", 4569, ""};
-    auto addressing = qr::aws::s3_addressing(pc.path_style ? local : aws, "upload-bucket",
-                                             pc.path_style);
+    auto addressing =
+        qr::aws::s3_addressing(pc.path_style ? local : aws, "upload-bucket", pc.path_style);
     qr::aws::S3ObjectStore store(kCreds, "eu-west-1", addressing,
                                  std::make_unique<ScriptedHttpClient>(), {}, clock_);
     std::string url;
@@ -143,8 +152,8 @@ TEST_F(BotocoreComparison, PresignedS3UrlsMatch) {
     const auto theirs = split_url(out[i].at("url").as_string().c_str());
     const auto mine = split_url(ours[i]);
     EXPECT_EQ(mine.first, theirs.first) << i;
-    EXPECT_EQ(mine.second, theirs.second) << i << "\nours:     " << ours[i]
-                                          << "\nbotocore: " << out[i].at("url").as_string();
+    EXPECT_EQ(mine.second, theirs.second)
+        << i << "\nours:     " << ours[i] << "\nbotocore: " << out[i].at("url").as_string();
   }
 }
 
@@ -155,9 +164,11 @@ TEST_F(BotocoreComparison, VerifierAcceptsBotocorePresignedUrlAndRejectsTamperin
   c["headers"] = json::array{json::array{"Content-Type", "image/jpeg"}};
   const auto out = botocore_sign(json::array{c});
   const auto [base, params] = split_url(out.at(0).at("url").as_string().c_str());
-  qr::aws::SignableRequest received{"PUT", "/objects/k%20x.jpg", {},
-                                    {{"Host", "192.168.1.20:8080"}, {"Content-Type", "image/jpeg"},
-                                     {"Content-Length", "10"}}};
+  qr::aws::SignableRequest received{
+      "PUT",
+      "/objects/k%20x.jpg",
+      {},
+      {{"Host", "192.168.1.20:8080"}, {"Content-Type", "image/jpeg"}, {"Content-Length", "10"}}};
   for (auto& [k, v] : params) received.query.emplace_back(k, v);
   const qr::aws::Signer verifier({kCreds.access_key_id, kCreds.secret_access_key, ""}, "eu-west-1",
                                  "s3");

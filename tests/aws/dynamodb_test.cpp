@@ -18,7 +18,9 @@ PeerProcess& dynalite() {
   return *peer;
 }
 
-qr::aws::Endpoint dynalite_endpoint() { return {false, "127.0.0.1", dynalite().port(), ""}; }
+qr::aws::Endpoint dynalite_endpoint() {
+  return {false, "127.0.0.1", dynalite().port(), ""};
+}
 
 qr::SystemClock& clock() {
   static qr::SystemClock c;
@@ -73,14 +75,14 @@ TEST(DynamoDbStore, TableHasTheConnectionIndexAndStoresNoNullConnection) {
 
   qr::aws::DynamoDbSessionStore store(client, table);
   ASSERT_TRUE(store.save(session("a")));
-  auto raw = client->call("GetItem", {{"TableName", table},
-                                      {"Key", {{"sessionId", {{"S", "a"}}}}},
-                                      {"ConsistentRead", true}});
+  auto raw = client->call(
+      "GetItem",
+      {{"TableName", table}, {"Key", {{"sessionId", {{"S", "a"}}}}}, {"ConsistentRead", true}});
   ASSERT_TRUE(raw);
   EXPECT_FALSE(raw->at("Item").as_object().contains("wsConnectionId"));
 }
 
-TEST(DynamoDbStore, KeptAliveConnectionIsReusedAndReopenedAfterServerClose) {
+TEST(DynamoDbStore, ManyCallsShareOneKeptAliveClient) {
   // Many calls over one client: every one succeeds whether or not dynalite keeps the socket.
   const std::string table = fresh_table();
   qr::aws::DynamoDbSessionStore store(make_client(), table);
@@ -91,10 +93,13 @@ TEST(DynamoDbStore, KeptAliveConnectionIsReusedAndReopenedAfterServerClose) {
 
 TEST(DynamoDbStore, ThrottlesAndServerErrorsAreRetriedWithinTheBudget) {
   const std::string table = fresh_table();
-  auto scripted = std::make_unique<ScriptedHttpClient>(qr::aws::make_http_client(dynalite_endpoint()));
+  auto scripted =
+      std::make_unique<ScriptedHttpClient>(qr::aws::make_http_client(dynalite_endpoint()));
   auto* faults = scripted.get();
-  faults->push_response(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException"})");
-  faults->push_response(500, R"({"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError"})");
+  faults->push_response(400,
+                        R"({"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException"})");
+  faults->push_response(500,
+                        R"({"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError"})");
   auto client = make_client(std::move(scripted));
   qr::aws::DynamoDbSessionStore store(client, table);
   ASSERT_TRUE(store.save(session("r")));  // third attempt reaches dynalite
@@ -104,10 +109,13 @@ TEST(DynamoDbStore, ThrottlesAndServerErrorsAreRetriedWithinTheBudget) {
 
 TEST(DynamoDbStore, ExhaustedRetriesSurfaceAsErrorsWithNoHalfWrittenSession) {
   const std::string table = fresh_table();
-  auto scripted = std::make_unique<ScriptedHttpClient>(qr::aws::make_http_client(dynalite_endpoint()));
+  auto scripted =
+      std::make_unique<ScriptedHttpClient>(qr::aws::make_http_client(dynalite_endpoint()));
   auto* faults = scripted.get();
   for (int i = 0; i < 3; ++i) {
-    faults->push_response(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"})");
+    faults->push_response(
+        400,
+        R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"})");
   }
   for (int i = 0; i < 3; ++i) faults->push_response(503, "");
   qr::aws::DynamoDbSessionStore store(make_client(std::move(scripted)), table);

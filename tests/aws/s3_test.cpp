@@ -16,7 +16,9 @@ constexpr const char* kBucket = "uploads";
 
 class S3rverTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { peer_ = qr::aws::testing::start_node_peer("s3rver.js", {kBucket}); }
+  static void SetUpTestSuite() {
+    peer_ = qr::aws::testing::start_node_peer("s3rver.js", {kBucket});
+  }
   static void TearDownTestSuite() { peer_.reset(); }
 
   qr::aws::Endpoint endpoint() const { return {false, "127.0.0.1", peer_->port(), ""}; }
@@ -36,7 +38,8 @@ class S3rverTest : public ::testing::Test {
     const std::string origin = endpoint().origin();
     EXPECT_EQ(url.rfind(origin, 0), 0u) << url;
     auto http = qr::aws::make_http_client(endpoint());
-    return http->send({std::move(method), url.substr(origin.size()), std::move(headers), std::move(body)});
+    return http->send(
+        {std::move(method), url.substr(origin.size()), std::move(headers), std::move(body)});
   }
 
   static std::unique_ptr<PeerProcess> peer_;
