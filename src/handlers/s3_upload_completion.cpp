@@ -23,15 +23,17 @@ Outcome fail_record(Context& ctx, std::string_view what, const Error& error, std
 
 // Deletes an upload that failed the check and tells the desktop; the session stays open.
 Outcome reject_upload(const Session& session, const std::string& key, std::string_view reason,
-                      Context& ctx) {
+                      Context& ctx, boost::json::array& rejections) {
   if (auto removed = ctx.objects.remove(key); !removed)
     return fail_record(ctx, "deleting rejected upload failed", removed.error(), key);
   ctx.log.warn("upload rejected", {{"sessionId", session.session_id}, {"key", key},
                                    {"reason", reason}});
   ctx.log.metric("UploadsRejected", 1);
+  const std::string error = std::string("Upload rejected: ").append(reason);
+  rejections.push_back(boost::json::object{{"key", key}, {"reason", error}});
   const boost::json::object message{{"action", constants::action_error},
                                     {"sessionId", session.session_id},
-                                    {"error", std::string("Upload rejected: ").append(reason)},
+                                    {"error", error},
                                     {"timestamp", ctx.clock.now_seconds()}};
   notify_desktop(session, boost::json::serialize(message), ctx);
   return Outcome::rejected;
@@ -58,7 +60,7 @@ std::string completion_message(const Session& session, Context& ctx) {
   return boost::json::serialize(message);
 }
 
-Outcome process(const S3Record& record, Context& ctx) {
+Outcome process(const S3Record& record, Context& ctx, boost::json::array& rejections) {
   if (!record.event_name.starts_with("ObjectCreated")) return ignore(ctx, "not ObjectCreated", record);
   const auto key = decode_event_key(record.raw_key);
   if (!key || key->empty()) return ignore(ctx, "malformed key", record);
@@ -80,14 +82,14 @@ Outcome process(const S3Record& record, Context& ctx) {
   // Gone already: an earlier delivery of this event rejected and deleted it.
   if (!*info) return ignore(ctx, "object no longer exists", record);
   if ((*info)->size > ctx.settings.max_upload_bytes)
-    return reject_upload(session, *key, "file too large", ctx);
+    return reject_upload(session, *key, "file too large", ctx, rejections);
   const std::string signed_type = session.content_type.value_or(std::string(constants::wildcard_image_type));
   if (!head_matches_type(signed_type, (*info)->head))
     return reject_upload(session, *key,
                          signed_type == constants::wildcard_image_type
                              ? "not a supported image"
                              : "not an image of type " + signed_type,
-                         ctx);
+                         ctx, rejections);
 
   const std::int64_t now = ctx.clock.now_seconds();
   SessionUpdate complete;
@@ -124,7 +126,8 @@ Outcome process(const S3Record& record, Context& ctx) {
 
 Response s3_upload_completion(std::span<const S3Record> records, Context& ctx) {
   int counts[5] = {0, 0, 0, 0, 0};
-  for (const auto& record : records) ++counts[static_cast<int>(process(record, ctx))];
+  boost::json::array rejections;
+  for (const auto& record : records) ++counts[static_cast<int>(process(record, ctx, rejections))];
   const int failed = counts[static_cast<int>(Outcome::failed)];
   return Response{failed > 0 ? 500 : 200,
                   {{"records", records.size()},
@@ -132,7 +135,8 @@ Response s3_upload_completion(std::span<const S3Record> records, Context& ctx) {
                    {"duplicates", counts[static_cast<int>(Outcome::duplicate)]},
                    {"ignored", counts[static_cast<int>(Outcome::ignored)]},
                    {"rejected", counts[static_cast<int>(Outcome::rejected)]},
-                   {"failed", failed}}};
+                   {"failed", failed},
+                   {"rejections", std::move(rejections)}}};
 }
 
 }  // namespace qr::handlers

@@ -1,0 +1,183 @@
+// qr-upload: the whole system in one binary. `qr-upload serve --help` lists the settings.
+#include <qrencode.h>
+#include <signal.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "core/log.hpp"
+#include "local/server.hpp"
+
+namespace {
+
+using qr::local::ServerOptions;
+
+constexpr const char* usage = R"(usage: qr-upload serve [options]
+
+Sends a photo from a phone to this computer: open the printed URL on the desktop, scan the QR
+code it shows with the phone. Everything runs here: sessions in SQLite, images on disk.
+
+options (each also read from the environment variable shown):
+  --port N               port to listen on; 0 picks a free one   QR_UPLOAD_PORT (8080)
+  --bind ADDRESS         address to listen on                     QR_UPLOAD_BIND (0.0.0.0)
+  --data-dir DIR         sessions.db, images, signing secret      QR_UPLOAD_DATA_DIR (./data)
+  --public-url URL       base URL the phone uses (QR code and     QR_UPLOAD_PUBLIC_URL
+                         signed URLs); default http://<LAN IP>:<port>
+  --max-upload-bytes N   largest accepted photo                   QR_UPLOAD_MAX_UPLOAD_BYTES (26214400)
+  --session-ttl-seconds N  how long a session lasts               QR_UPLOAD_SESSION_TTL_SECONDS (1800)
+  --web-dir DIR          the web pages                            QR_UPLOAD_WEB_DIR (built-in path)
+  --threads N            I/O threads                              QR_UPLOAD_THREADS (2)
+  -h, --help             this text
+)";
+
+template <class T>
+std::optional<T> parse_number(std::string_view text) {
+  T value{};
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+int die(const std::string& message) {
+  std::cerr << "qr-upload: " << message << "\n";
+  return 2;
+}
+
+// The URL as a QR code in the terminal: two modules per character cell with half blocks.
+void print_qr(const std::string& text) {
+  QRcode* code = QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+  if (!code) return;
+  const int n = code->width, margin = 2;
+  auto dark = [&](int x, int y) {
+    if (x < 0 || y < 0 || x >= n || y >= n) return false;
+    return (code->data[y * n + x] & 1) != 0;
+  };
+  std::string out;
+  for (int y = -margin; y < n + margin; y += 2) {
+    for (int x = -margin; x < n + margin; ++x) {
+      const bool top = dark(x, y), bottom = dark(x, y + 1);
+      // Light modules are drawn, dark ones left blank: right for dark-background terminals.
+      out += !top && !bottom ? "\u2588" : !top ? "\u2580" : !bottom ? "\u2584" : " ";
+    }
+    out += "\n";
+  }
+  QRcode_free(code);
+  std::fputs(out.c_str(), stderr);
+}
+
+qr::local::Server* running = nullptr;
+
+int serve(int argc, char** argv) {
+  ServerOptions options;
+  options.web_dir = QR_DEFAULT_WEB_DIR;
+  struct Setting {
+    const char* flag;
+    const char* env;
+  };
+  // Environment first, flags override.
+  auto apply = [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
+    if (flag == "--port") {
+      auto v = parse_number<std::uint16_t>(value);
+      if (!v) return "--port must be a number from 0 to 65535";
+      options.port = *v;
+    } else if (flag == "--bind") {
+      options.bind_address = value;
+    } else if (flag == "--data-dir") {
+      options.data_dir = std::string(value);
+    } else if (flag == "--public-url") {
+      if (!value.starts_with("http://") && !value.starts_with("https://"))
+        return "--public-url must start with http:// or https://";
+      options.public_url = value;
+    } else if (flag == "--max-upload-bytes") {
+      auto v = parse_number<std::uint64_t>(value);
+      if (!v || *v == 0) return "--max-upload-bytes must be a positive number";
+      options.max_upload_bytes = *v;
+    } else if (flag == "--session-ttl-seconds") {
+      auto v = parse_number<std::int64_t>(value);
+      if (!v || *v <= 0) return "--session-ttl-seconds must be a positive number";
+      options.session_ttl_seconds = *v;
+    } else if (flag == "--web-dir") {
+      options.web_dir = std::string(value);
+    } else if (flag == "--threads") {
+      auto v = parse_number<int>(value);
+      if (!v || *v < 1 || *v > 64) return "--threads must be from 1 to 64";
+      options.threads = *v;
+    } else {
+      return "unknown option " + std::string(flag) + " (see --help)";
+    }
+    return std::nullopt;
+  };
+  for (const Setting s : {Setting{"--port", "QR_UPLOAD_PORT"}, {"--bind", "QR_UPLOAD_BIND"},
+                          {"--data-dir", "QR_UPLOAD_DATA_DIR"}, {"--public-url", "QR_UPLOAD_PUBLIC_URL"},
+                          {"--max-upload-bytes", "QR_UPLOAD_MAX_UPLOAD_BYTES"},
+                          {"--session-ttl-seconds", "QR_UPLOAD_SESSION_TTL_SECONDS"},
+                          {"--web-dir", "QR_UPLOAD_WEB_DIR"}, {"--threads", "QR_UPLOAD_THREADS"}}) {
+    if (const char* v = std::getenv(s.env); v && *v)
+      if (auto err = apply(s.flag, v)) return die(std::string(s.env) + ": " + *err);
+  }
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(usage, stdout);
+      return 0;
+    }
+    std::string flag(arg), value;
+    if (auto eq = arg.find('='); eq != std::string_view::npos) {
+      flag = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return die("missing value for " + flag + " (see --help)");
+    }
+    if (auto err = apply(flag, value)) return die(*err);
+  }
+
+  auto server = qr::local::Server::start(options);
+  if (!server) return die(server.error().detail);
+  running = server->get();
+
+  // Stop cleanly on Ctrl-C / SIGTERM: a thread waits for the signals, so no handler runs
+  // async-signal-unsafe code.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread([signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (running) running->stop();
+  }).detach();
+  signal(SIGPIPE, SIG_IGN);
+
+  const std::string url = (*server)->public_url() + "/";
+  qr::Logger log;
+  log.info("listening", {{"url", url}, {"port", (*server)->port()},
+                         {"dataDir", options.data_dir.string()},
+                         {"maxUploadBytes", options.max_upload_bytes}});
+  std::fprintf(stderr, "\nqr-upload is running. Open this on your computer:\n\n    %s\n\n", url.c_str());
+  print_qr(url);
+  std::fprintf(stderr, "\nPress Ctrl-C to stop.\n");
+  (*server)->run();
+  log.info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  if (argc >= 2 && std::string_view(argv[1]) == "serve") return serve(argc, argv);
+  if (argc >= 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
+    std::fputs(usage, stdout);
+    return 0;
+  }
+  std::fputs(usage, stderr);
+  return 2;
+}

@@ -1,0 +1,236 @@
+#include "local/sqlite_session_store.hpp"
+
+#include <sqlite3.h>
+
+namespace qr::local {
+namespace {
+
+constexpr const char* schema = R"sql(
+CREATE TABLE IF NOT EXISTS sessions (
+  session_id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  ws_connection_id TEXT,
+  upload_key TEXT,
+  completed_at INTEGER,
+  content_type TEXT,
+  desktop_token_hash TEXT,
+  ws_token_bound INTEGER NOT NULL DEFAULT 0,
+  upload_size INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sessions_by_connection ON sessions(ws_connection_id)
+  WHERE ws_connection_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions(expires_at);
+)sql";
+
+constexpr const char* columns =
+    "session_id, status, created_at, expires_at, ws_connection_id, upload_key, completed_at, "
+    "content_type, desktop_token_hash, ws_token_bound, upload_size";
+
+Error sqlite_error(sqlite3* db, std::string_view what) {
+  const int code = sqlite3_extended_errcode(db);
+  // A busy or locked database is transient: another process holds the file.
+  const ErrorCode mapped = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED
+                               ? ErrorCode::unavailable
+                               : ErrorCode::internal;
+  return Error{mapped, std::string(what) + ": " + sqlite3_errmsg(db)};
+}
+
+void bind_text(sqlite3_stmt* st, int i, const std::optional<std::string>& v) {
+  if (v)
+    sqlite3_bind_text(st, i, v->data(), static_cast<int>(v->size()), SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+void bind_int(sqlite3_stmt* st, int i, const std::optional<std::int64_t>& v) {
+  if (v)
+    sqlite3_bind_int64(st, i, *v);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+std::optional<std::string> column_text(sqlite3_stmt* st, int i) {
+  if (sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, i)),
+                     static_cast<std::size_t>(sqlite3_column_bytes(st, i)));
+}
+
+std::optional<std::int64_t> column_int(sqlite3_stmt* st, int i) {
+  if (sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_int64(st, i);
+}
+
+Session read_row(sqlite3_stmt* st) {
+  Session s;
+  s.session_id = *column_text(st, 0);
+  s.status = parse_session_status(column_text(st, 1).value_or("")).value_or(SessionStatus::awaiting_scan);
+  s.created_at = sqlite3_column_int64(st, 2);
+  s.expires_at = sqlite3_column_int64(st, 3);
+  s.ws_connection_id = column_text(st, 4);
+  s.upload_key = column_text(st, 5);
+  s.completed_at = column_int(st, 6);
+  s.content_type = column_text(st, 7);
+  s.desktop_token_hash = column_text(st, 8);
+  s.ws_token_bound = sqlite3_column_int(st, 9) != 0;
+  s.upload_size = column_int(st, 10);
+  return s;
+}
+
+// Resets a statement when the scope ends, whatever path leaves it.
+struct StatementReset {
+  sqlite3_stmt* st;
+  ~StatementReset() {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(const std::filesystem::path& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return fail(ErrorCode::internal, "cannot open " + path.string() + ": " + message);
+  }
+  std::unique_ptr<SqliteSessionStore> store(new SqliteSessionStore(db));
+  // WAL with synchronous=NORMAL: a commit is durable against a crash of this process, and the
+  // database stays consistent across power loss (the last commits may then be lost).
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                             "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"})
+    if (auto r = store->exec(pragma); !r) return std::unexpected(r.error());
+  if (auto r = store->exec(schema); !r) return std::unexpected(r.error());
+
+  const std::string insert_sql = std::string("INSERT INTO sessions (") + columns +
+                                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+  const std::string replace_sql = std::string("REPLACE INTO sessions (") + columns +
+                                  ") VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+  const std::string select_sql = std::string("SELECT ") + columns + " FROM sessions WHERE session_id = ?";
+  const std::string by_conn_sql =
+      std::string("SELECT ") + columns + " FROM sessions WHERE ws_connection_id = ? LIMIT 1";
+  for (auto [sql, stmt] : {std::pair{&insert_sql, &store->insert_}, {&replace_sql, &store->replace_},
+                           {&select_sql, &store->select_}, {&by_conn_sql, &store->by_connection_}})
+    if (sqlite3_prepare_v3(db, sql->c_str(), -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) != SQLITE_OK)
+      return std::unexpected(sqlite_error(db, "prepare"));
+  return store;
+}
+
+SqliteSessionStore::SqliteSessionStore(sqlite3* db) : db_(db) {}
+
+SqliteSessionStore::~SqliteSessionStore() {
+  for (sqlite3_stmt* st : {insert_, replace_, select_, by_connection_}) sqlite3_finalize(st);
+  sqlite3_close(db_);
+}
+
+Result<void> SqliteSessionStore::exec(const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string detail = std::string(sql).substr(0, 40) + ": " + (message ? message : "");
+    sqlite3_free(message);
+    return fail(ErrorCode::internal, detail);
+  }
+  return {};
+}
+
+Result<void> SqliteSessionStore::write_locked(const Session& s, bool insert) {
+  sqlite3_stmt* st = insert ? insert_ : replace_;
+  StatementReset reset{st};
+  sqlite3_bind_text(st, 1, s.session_id.data(), static_cast<int>(s.session_id.size()), SQLITE_TRANSIENT);
+  const auto status = to_string(s.status);
+  sqlite3_bind_text(st, 2, status.data(), static_cast<int>(status.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(st, 3, s.created_at);
+  sqlite3_bind_int64(st, 4, s.expires_at);
+  bind_text(st, 5, s.ws_connection_id);
+  bind_text(st, 6, s.upload_key);
+  bind_int(st, 7, s.completed_at);
+  bind_text(st, 8, s.content_type);
+  bind_text(st, 9, s.desktop_token_hash);
+  sqlite3_bind_int(st, 10, s.ws_token_bound ? 1 : 0);
+  bind_int(st, 11, s.upload_size);
+  const int rc = sqlite3_step(st);
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || (rc == SQLITE_CONSTRAINT && insert))
+    return fail(ErrorCode::already_exists, s.session_id);
+  if (rc != SQLITE_DONE) return std::unexpected(sqlite_error(db_, "write session"));
+  return {};
+}
+
+Result<void> SqliteSessionStore::save(const Session& session) {
+  std::lock_guard lock(mutex_);
+  return write_locked(session, true);
+}
+
+Result<std::optional<Session>> SqliteSessionStore::get_locked(std::string_view session_id) {
+  StatementReset reset{select_};
+  sqlite3_bind_text(select_, 1, session_id.data(), static_cast<int>(session_id.size()), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(select_);
+  if (rc == SQLITE_ROW) return std::optional<Session>{read_row(select_)};
+  if (rc == SQLITE_DONE) return std::optional<Session>{};
+  return std::unexpected(sqlite_error(db_, "read session"));
+}
+
+Result<std::optional<Session>> SqliteSessionStore::get(std::string_view session_id) {
+  std::lock_guard lock(mutex_);
+  return get_locked(session_id);
+}
+
+Result<Session> SqliteSessionStore::update(std::string_view session_id, const SessionUpdate& changes,
+                                           const UpdateCondition& condition) {
+  std::lock_guard lock(mutex_);
+  // Read, check and write under one IMMEDIATE transaction: the write lock is taken first, so no
+  // other connection (another process on the same file) can change the row in between.
+  if (auto r = exec("BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
+  auto rollback = [this](Error e) -> Result<Session> {
+    exec("ROLLBACK");
+    return std::unexpected(std::move(e));
+  };
+  auto current = get_locked(session_id);
+  if (!current) return rollback(current.error());
+  if (!*current) return rollback(Error{ErrorCode::not_found, std::string(session_id)});
+  Session session = std::move(**current);
+  if (!condition_holds(session, condition))
+    return rollback(Error{ErrorCode::condition_failed, std::string(session_id)});
+  apply_update(session, changes);
+  if (auto w = write_locked(session, false); !w) return rollback(w.error());
+  if (auto r = exec("COMMIT"); !r) return rollback(r.error());
+  return session;
+}
+
+Result<std::optional<Session>> SqliteSessionStore::find_by_connection(std::string_view connection_id) {
+  std::lock_guard lock(mutex_);
+  StatementReset reset{by_connection_};
+  sqlite3_bind_text(by_connection_, 1, connection_id.data(), static_cast<int>(connection_id.size()),
+                    SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(by_connection_);
+  if (rc == SQLITE_ROW) return std::optional<Session>{read_row(by_connection_)};
+  if (rc == SQLITE_DONE) return std::optional<Session>{};
+  return std::unexpected(sqlite_error(db_, "find by connection"));
+}
+
+Result<std::vector<std::string>> SqliteSessionStore::sweep_expired(std::int64_t cutoff) {
+  std::lock_guard lock(mutex_);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "DELETE FROM sessions WHERE expires_at < ? RETURNING session_id", -1,
+                         &st, nullptr) != SQLITE_OK)
+    return std::unexpected(sqlite_error(db_, "prepare sweep"));
+  sqlite3_bind_int64(st, 1, cutoff);
+  std::vector<std::string> ids;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) ids.push_back(*column_text(st, 0));
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return std::unexpected(sqlite_error(db_, "sweep"));
+  return ids;
+}
+
+Result<void> SqliteSessionStore::clear_connections() {
+  std::lock_guard lock(mutex_);
+  return exec("UPDATE sessions SET ws_connection_id = NULL, ws_token_bound = 0 "
+              "WHERE ws_connection_id IS NOT NULL");
+}
+
+}  // namespace qr::local
