@@ -30,6 +30,8 @@ options (each also read from the environment variable shown):
                          signed URLs); default http://<LAN IP>:<port>
   --max-upload-bytes N   largest accepted photo                   QR_UPLOAD_MAX_UPLOAD_BYTES (26214400)
   --session-ttl-seconds N  how long a session lasts               QR_UPLOAD_SESSION_TTL_SECONDS (1800)
+  --upload-url-ttl-seconds N  lifetime of a signed upload URL    QR_UPLOAD_URL_TTL_SECONDS (300)
+  --idle-timeout-seconds N    an upload silent this long is cut  QR_UPLOAD_IDLE_TIMEOUT_SECONDS (30)
   --web-dir DIR          the web pages                            QR_UPLOAD_WEB_DIR (built-in path)
   --threads N            I/O threads                              QR_UPLOAD_THREADS (2)
   -h, --help             this text
@@ -101,6 +103,14 @@ int serve(int argc, char** argv) {
       auto v = parse_number<std::int64_t>(value);
       if (!v || *v <= 0) return "--session-ttl-seconds must be a positive number";
       options.session_ttl_seconds = *v;
+    } else if (flag == "--upload-url-ttl-seconds") {
+      auto v = parse_number<std::int64_t>(value);
+      if (!v || *v <= 0 || *v > 604800) return "--upload-url-ttl-seconds must be from 1 to 604800";
+      options.upload_url_ttl_seconds = *v;
+    } else if (flag == "--idle-timeout-seconds") {
+      auto v = parse_number<int>(value);
+      if (!v || *v <= 0) return "--idle-timeout-seconds must be a positive number";
+      options.idle_timeout_seconds = *v;
     } else if (flag == "--web-dir") {
       options.web_dir = std::string(value);
     } else if (flag == "--threads") {
@@ -116,6 +126,8 @@ int serve(int argc, char** argv) {
                           {"--data-dir", "QR_UPLOAD_DATA_DIR"}, {"--public-url", "QR_UPLOAD_PUBLIC_URL"},
                           {"--max-upload-bytes", "QR_UPLOAD_MAX_UPLOAD_BYTES"},
                           {"--session-ttl-seconds", "QR_UPLOAD_SESSION_TTL_SECONDS"},
+                          {"--upload-url-ttl-seconds", "QR_UPLOAD_URL_TTL_SECONDS"},
+                          {"--idle-timeout-seconds", "QR_UPLOAD_IDLE_TIMEOUT_SECONDS"},
                           {"--web-dir", "QR_UPLOAD_WEB_DIR"}, {"--threads", "QR_UPLOAD_THREADS"}}) {
     if (const char* v = std::getenv(s.env); v && *v)
       if (auto err = apply(s.flag, v)) return die(std::string(s.env) + ": " + *err);

@@ -38,8 +38,6 @@ namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
 
 constexpr auto header_timeout = std::chrono::seconds(30);
-// An upload that sends nothing for this long is abandoned (a phone that walked away).
-constexpr auto body_idle_timeout = std::chrono::seconds(30);
 constexpr std::size_t max_api_body = 64 * 1024;
 constexpr auto sweep_interval = std::chrono::seconds(60);
 // Expired sessions (and their images) are kept this long before they are swept.
@@ -318,7 +316,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   void read_small_body(Next next) {
     body_parser_.emplace(std::move(*header_parser_));
     body_parser_->body_limit(max_api_body);
-    stream_.expires_after(body_idle_timeout);
+    stream_.expires_after(std::chrono::seconds(shared_->options.idle_timeout_seconds));
     http::async_read(stream_, buffer_, *body_parser_,
                      [self = shared_from_this(), next](beast::error_code ec, std::size_t) {
                        if (ec == http::error::body_limit)
@@ -439,8 +437,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   }
 
   void read_upload() {
-    // A deadline per read, not per upload: a slow phone keeps going, a silent one is cut off.
-    stream_.expires_after(body_idle_timeout);
+    // A deadline per read, not per upload: a slow phone keeps going, a silent one (walked away,
+    // lost signal) is cut off after the idle timeout.
+    stream_.expires_after(std::chrono::seconds(shared_->options.idle_timeout_seconds));
     http::async_read_some(stream_, buffer_, *upload_parser_,
                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
                             if (ec == http::error::body_limit) {
@@ -671,6 +670,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   shared->options = options;
   shared->settings.max_upload_bytes = options.max_upload_bytes;
   shared->settings.session_ttl_seconds = options.session_ttl_seconds;
+  shared->settings.upload_url_ttl_seconds = options.upload_url_ttl_seconds;
   shared->config_js = make_config_js(options);
   auto sessions = SqliteSessionStore::open(options.data_dir / "sessions.db");
   if (!sessions) return std::unexpected(sessions.error());
