@@ -117,7 +117,7 @@ void dynamodb_get_item(benchmark::State& state, bool keep_alive) {
                                                           qr::aws::make_http_client(ep, options),
                                                           qr::aws::default_retry_policy(), clock);
   const std::string table = keep_alive ? "bench-keepalive" : "bench-new";
-  (void)client->call("CreateTable", qr::aws::sessions_table_definition(table));
+  qr::aws::testing::create_sessions_table(*client, table);
   qr::aws::DynamoDbSessionStore store(client, table);
   qr::Session s;
   s.session_id = "0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b";

@@ -33,9 +33,9 @@ AwsAdapters make_aws_adapters(const AwsConfig& config, Clock& clock,
   out.objects = std::make_unique<S3ObjectStore>(config.credentials, config.region, s3,
                                                 make_http_client(s3.endpoint), retry, clock);
   if (config.apigw) {
-    out.notifier = std::make_unique<ApiGatewayNotifier>(config.credentials, config.region,
-                                                        *config.apigw,
-                                                        make_http_client(*config.apigw), retry, clock);
+    out.notifier =
+        std::make_unique<ApiGatewayNotifier>(config.credentials, config.region, *config.apigw,
+                                             make_http_client(*config.apigw), retry, clock);
   }
   return out;
 }

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "aws/dynamodb_session_store.hpp"
 #include "aws/http_client.hpp"
 
 namespace qr::aws::testing {
@@ -163,6 +164,21 @@ inline std::unique_ptr<PeerProcess> start_node_peer(const std::string& script,
   std::vector<std::string> argv{"node", (kTestDir / "peers" / script).string()};
   for (auto& a : args) argv.push_back(std::move(a));
   return std::make_unique<PeerProcess>(std::move(argv), std::chrono::seconds(20));
+}
+
+/// Creates the sessions table `name` (with its GSI) and polls DescribeTable, bounded, until it is
+/// ACTIVE (dynalite, like DynamoDB, answers ResourceNotFound while a table is CREATING).
+/// An existing table is fine. Throws on failure.
+inline void create_sessions_table(DynamoDbClient& client, const std::string& name) {
+  auto created = client.call("CreateTable", sessions_table_definition(name));
+  if (!created && created.error().aws_code != "ResourceInUseException") {
+    throw std::runtime_error("CreateTable failed: " + created.error().error.detail);
+  }
+  for (int i = 0; i < 2000; ++i) {
+    auto d = client.call("DescribeTable", {{"TableName", name}});
+    if (d && d->at("Table").at("TableStatus").as_string() == "ACTIVE") return;
+  }
+  throw std::runtime_error("table " + name + " did not become ACTIVE");
 }
 
 /// An HttpClient that answers from a script of canned responses/failures before passing

@@ -45,8 +45,7 @@ std::shared_ptr<qr::aws::DynamoDbClient> make_client(
 std::string fresh_table() {
   static int n = 0;
   const std::string name = "sessions-" + std::to_string(++n);
-  auto created = make_client()->call("CreateTable", qr::aws::sessions_table_definition(name));
-  if (!created) throw std::runtime_error("CreateTable failed: " + created.error().error.detail);
+  qr::aws::testing::create_sessions_table(*make_client(), name);
   return name;
 }
 
