@@ -1,6 +1,7 @@
 #include "aws/sigv4.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <ctime>
 
@@ -10,10 +11,6 @@ namespace {
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 // Presigned URLs dated a little in the future still verify: clocks of two hosts differ.
 constexpr std::chrono::seconds kAllowedClockSkew{300};
-
-bool is_unreserved(unsigned char c) {
-  return std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~';
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -137,17 +134,32 @@ SigningOptions SigningOptions::for_service(std::string_view service) {
 }
 
 std::string uri_encode(std::string_view text, bool keep_slash) {
+  // Table-driven and written in place: presigned URLs encode long session tokens twice per
+  // signature, so this loop is a visible part of the signing cost.
+  static constexpr auto kUnreserved = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+      t[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+             c == '-' || c == '.' || c == '_' || c == '~';
+    }
+    return t;
+  }();
   static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() + text.size() / 2);
+  std::size_t escaped = 0;
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c) || (keep_slash && c == '/')) {
-      out += ch;
+    if (!kUnreserved[c] && !(keep_slash && c == '/')) ++escaped;
+  }
+  std::string out(text.size() + 2 * escaped, '\0');
+  char* p = out.data();
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (kUnreserved[c] || (keep_slash && c == '/')) {
+      *p++ = ch;
     } else {
-      out += '%';
-      out += digits[c >> 4];
-      out += digits[c & 0x0f];
+      *p++ = '%';
+      *p++ = digits[c >> 4];
+      *p++ = digits[c & 0x0f];
     }
   }
   return out;
@@ -229,20 +241,41 @@ std::string canonical_uri(std::string_view path, const SigningOptions& options) 
   return options.double_encode_path ? uri_encode(p, true) : p;
 }
 
-std::string canonical_query(const Pairs& query) {
-  std::vector<std::pair<std::string, std::string>> encoded;
-  encoded.reserve(query.size());
+namespace {
+
+using EncodedPairs = std::vector<std::pair<std::string, std::string>>;
+
+EncodedPairs encode_pairs(const Pairs& query) {
+  EncodedPairs encoded;
+  encoded.reserve(query.size() + 1);
   for (const auto& [k, v] : query) encoded.emplace_back(uri_encode(k), uri_encode(v));
-  // Sorted by encoded name, then value (byte order), as the spec says.
-  std::sort(encoded.begin(), encoded.end());
+  return encoded;
+}
+
+std::string join_pairs(const EncodedPairs& pairs) {
+  std::size_t size = 0;
+  for (const auto& [k, v] : pairs) size += k.size() + v.size() + 2;
   std::string out;
-  for (const auto& [k, v] : encoded) {
+  out.reserve(size);
+  for (const auto& [k, v] : pairs) {
     if (!out.empty()) out += '&';
     out += k;
     out += '=';
     out += v;
   }
   return out;
+}
+
+// Sorted by encoded name, then value (byte order), as the spec says.
+std::string join_sorted(EncodedPairs pairs) {
+  std::sort(pairs.begin(), pairs.end());
+  return join_pairs(pairs);
+}
+
+}  // namespace
+
+std::string canonical_query(const Pairs& query) {
+  return join_sorted(encode_pairs(query));
 }
 
 std::string amz_date(std::chrono::system_clock::time_point t) {
@@ -368,16 +401,20 @@ QuerySignature Signer::presign(const SignableRequest& request, std::string_view 
   if (has_token && !options_.omit_session_token) {
     out.query.emplace_back("X-Amz-Security-Token", credentials_.session_token);
   }
+  // Each parameter is encoded once, for both the canonical query and the URL.
+  EncodedPairs encoded = encode_pairs(out.query);
   out.canonical_request =
       build_canonical_request(request.method, canonical_uri(request.path, options_),
-                              canonical_query(out.query), ch, payload_hash);
+                              join_sorted(encoded), ch, payload_hash);
   out.string_to_sign = build_string_to_sign(date_time, scope, out.canonical_request);
   out.signature = signature_for(date, out.string_to_sign);
   if (has_token && options_.omit_session_token) {
     out.query.emplace_back("X-Amz-Security-Token", credentials_.session_token);
+    encoded.emplace_back("X-Amz-Security-Token", uri_encode(credentials_.session_token));
   }
   out.query.emplace_back("X-Amz-Signature", out.signature);
-  out.query_string = encode_query(out.query);
+  encoded.emplace_back("X-Amz-Signature", out.signature);
+  out.query_string = join_pairs(encoded);
   return out;
 }
 
