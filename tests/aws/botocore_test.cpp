@@ -157,6 +157,36 @@ TEST_F(BotocoreComparison, PresignedS3UrlsMatch) {
   }
 }
 
+TEST_F(BotocoreComparison, S3HeadAndRangedGetHeaderSignaturesMatch) {
+  // inspect() signs HEAD and a ranged GET in header mode, with x-amz-content-sha256.
+  auto http = std::make_unique<ScriptedHttpClient>();
+  auto* seen = http.get();
+  seen->push_response(200, "", {{"Content-Length", "5000"}, {"Content-Type", "image/jpeg"}});
+  seen->push_response(206, std::string(16, 'x'));
+  const qr::aws::Endpoint local{false, "127.0.0.1", 4569, ""};
+  qr::aws::S3ObjectStore store(kCreds, "eu-west-1",
+                               qr::aws::s3_addressing(local, "upload-bucket", true),
+                               std::move(http), {}, clock_);
+  auto info = store.inspect("session-uploads/x/image 1.jpg", 16);
+  ASSERT_TRUE(info && *info);
+  ASSERT_EQ(seen->requests.size(), 2u);
+
+  json::array cases;
+  for (const auto& req : seen->requests) {
+    json::object c = base_case("header", "s3", req.method, "http://127.0.0.1:4569" + req.target);
+    json::array headers;
+    for (const auto& [k, v] : req.headers) {
+      if (k == "range") headers.push_back(json::array{"Range", v});
+    }
+    c["headers"] = headers;
+    cases.push_back(c);
+  }
+  const auto out = botocore_sign(cases);
+  EXPECT_EQ(seen->requests[0].target, "/upload-bucket/session-uploads/x/image%201.jpg");
+  EXPECT_EQ(authorization_of(seen->requests[0]), out.at(0).at("authorization").as_string().c_str());
+  EXPECT_EQ(authorization_of(seen->requests[1]), out.at(1).at("authorization").as_string().c_str());
+}
+
 TEST_F(BotocoreComparison, VerifierAcceptsBotocorePresignedUrlAndRejectsTampering) {
   // The local server's signed-URL scheme: the project's verifier checks what botocore signs.
   json::object c = base_case("presign", "s3", "PUT", "http://192.168.1.20:8080/objects/k%20x.jpg");
