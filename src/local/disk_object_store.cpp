@@ -162,8 +162,13 @@ Result<void> DiskObjectStore::commit(const fs::path& temp, std::string_view key)
   std::error_code ec;
   fs::create_directories(path->parent_path(), ec);
   if (ec) return fail(ErrorCode::internal, "mkdir " + path->parent_path().string() + ": " + ec.message());
-  fs::rename(temp, *path, ec);
-  if (ec) return fail(ErrorCode::internal, "rename into " + path->string() + ": " + ec.message());
+  // link() then unlink(): atomic like rename(), but never replaces an existing object.
+  if (::link(temp.c_str(), path->c_str()) != 0) {
+    const int err = errno;
+    if (err == EEXIST) return fail(ErrorCode::already_exists, path->string());
+    return fail(ErrorCode::internal, "link into " + path->string() + ": " + std::strerror(err));
+  }
+  fs::remove(temp, ec);
   return {};
 }
 

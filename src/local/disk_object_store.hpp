@@ -37,7 +37,8 @@ class DiskObjectStore final : public ObjectStore {
 
   /// A fresh temporary file path for an upload in progress (same filesystem as the objects).
   std::filesystem::path temp_path() const;
-  /// Moves a finished upload into place, atomically.
+  /// Moves a finished upload into place, atomically; already_exists if the key has an object
+  /// (objects are write-once, so a reused upload URL cannot replace a checked image).
   Result<void> commit(const std::filesystem::path& temp, std::string_view key);
   /// Deletes every object of a session (used when expired sessions are swept).
   void remove_session(std::string_view session_id);

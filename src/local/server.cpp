@@ -39,6 +39,8 @@ using tcp = asio::ip::tcp;
 
 constexpr auto header_timeout = std::chrono::seconds(30);
 constexpr std::size_t max_api_body = 64 * 1024;
+// How much of a refused request body a closing connection reads before it gives up on the client.
+constexpr std::size_t max_drain_bytes = 64ull * 1024 * 1024;
 constexpr auto sweep_interval = std::chrono::seconds(60);
 // Expired sessions (and their images) are kept this long before they are swept.
 constexpr std::int64_t sweep_grace_seconds = 3600;
@@ -295,6 +297,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   void do_read_header() {
     header_parser_.emplace();
     header_parser_->header_limit(16 * 1024);
+    // Beast's default 1 MiB body limit would be checked against Content-Length as soon as the
+    // header is parsed, before a route can answer; each route sets its own limit instead.
+    header_parser_->body_limit(boost::none);
     stream_.expires_after(header_timeout);
     http::async_read_header(stream_, buffer_, *header_parser_,
                             beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
@@ -314,6 +319,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   using Next = void (HttpSession::*)(http::request<http::string_body>);
 
   void read_small_body(Next next) {
+    if (auto length = header_parser_->content_length(); length && *length > max_api_body)
+      return reply(error_json(413, "Request body too large", header_parser_->get().version(), false));
     body_parser_.emplace(std::move(*header_parser_));
     body_parser_->body_limit(max_api_body);
     stream_.expires_after(std::chrono::seconds(shared_->options.idle_timeout_seconds));
@@ -443,7 +450,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     http::async_read_some(stream_, buffer_, *upload_parser_,
                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
                             if (ec == http::error::body_limit) {
-                              self->abort_upload();
+                              self->discard_upload();
                               return self->reply(error_json(413, "File too large", 11, false));
                             }
                             if (ec) return self->abort_upload();
@@ -452,10 +459,15 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
                           });
   }
 
-  void abort_upload() {
+  // Drops what was received so far; nothing of it ever becomes an object.
+  void discard_upload() {
     if (upload_parser_) upload_parser_->get().body().close();
     std::error_code ec;
     fs::remove(temp_, ec);
+  }
+
+  void abort_upload() {
+    discard_upload();
     close();
   }
 
@@ -469,6 +481,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     if (auto committed = shared_->objects->commit(temp_, upload_key_); !committed) {
       std::error_code ec;
       fs::remove(temp_, ec);
+      // Objects are write-once: a second PUT to a used URL cannot replace a checked image.
+      if (committed.error().code == ErrorCode::already_exists)
+        return reply(error_json(409, "Object already exists", v, keep));
       shared_->log.error("cannot store upload", {{"key", upload_key_}, {"error", committed.error().detail}});
       return reply(error_json(500, "Internal server error", v, keep));
     }
@@ -537,9 +552,28 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     });
   }
 
+  // A lingering close: stop sending, then read and discard what the client is still sending
+  // (an oversized upload) for a bounded time. Closing with unread data would make the kernel
+  // send a reset, and the client would lose the error response it was just sent.
   void close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::seconds(5));
+    drain();
+  }
+
+  void drain() {
+    drain_buffer_.resize(16 * 1024);
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > max_drain_bytes) {
+                                beast::error_code ignored;
+                                self->stream_.socket().close(ignored);
+                                return;
+                              }
+                              self->drain();
+                            });
   }
 
   beast::tcp_stream stream_;
@@ -551,6 +585,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::request_parser<http::file_body>> upload_parser_;
   std::string upload_key_;
   fs::path temp_;
+  std::string drain_buffer_;
+  std::size_t drained_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------

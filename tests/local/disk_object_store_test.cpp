@@ -132,3 +132,19 @@ TEST_F(DiskObjectStoreTest, LeftoverTemporaryFilesAreClearedAtOpen) {
 
 }  // namespace
 }  // namespace qr::local
+
+namespace qr::local {
+namespace {
+
+TEST_F(DiskObjectStoreTest, ObjectsAreWriteOnce) {
+  write_object("\x89PNG\r\n\x1A\nfirst");
+  const auto temp = store_->temp_path();
+  std::ofstream(temp, std::ios::binary) << "second";
+  auto again = store_->commit(temp, key);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::already_exists);
+  EXPECT_EQ((**store_->inspect(key, 64)).head, "\x89PNG\r\n\x1A\nfirst");
+}
+
+}  // namespace
+}  // namespace qr::local
