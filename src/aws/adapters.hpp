@@ -43,9 +43,10 @@ struct AwsAdapters {
   std::unique_ptr<Notifier> notifier;      ///< API Gateway Management API, or null
 };
 
-/// Creates the adapters, each with its own kept-alive connection (opened on first use).
-/// `clock` must outlive them; `deadline` may be null.
+/// Creates the adapters, each with its own kept-alive connection. With `warm_up`, the DynamoDB
+/// and S3 connections are opened now (every event of both functions uses them) rather than on
+/// first use. `clock` must outlive them; `deadline` may be null.
 AwsAdapters make_aws_adapters(const AwsConfig& config, Clock& clock,
-                              std::shared_ptr<Deadline> deadline = nullptr);
+                              std::shared_ptr<Deadline> deadline = nullptr, bool warm_up = false);
 
 }  // namespace qr::aws

@@ -118,6 +118,14 @@ class BeastHttpClient final : public HttpClient {
     return out;
   }
 
+  Result<void> warm_up() override {
+    if (ca_error_) {
+      return fail(ErrorCode::internal, "cannot load CA certificates: " + ca_error_.message());
+    }
+    if (connected_) return {};
+    return connect();
+  }
+
  private:
   std::string describe(std::string_view step, const error_code& ec) const {
     return std::string(step) + " to " + endpoint_.origin() + " failed: " + ec.message();

@@ -39,6 +39,9 @@ class HttpClient {
   /// Sends `request` and reads the response. ErrorCode::unavailable for connection failures,
   /// resets and timeouts (detail says which); any HTTP status is a successful result.
   virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
+  /// Opens the connection now (DNS, TCP, TLS) instead of on the first request, so a Lambda pays
+  /// the handshake during its init phase. A failure is returned but harmless: send() retries.
+  virtual Result<void> warm_up() { return {}; }
 };
 
 /// Knobs of the Beast client.

@@ -112,7 +112,7 @@ std::unique_ptr<PeerProcess> AwsStack::apigw_;
 
 TEST_F(AwsStack, SessionUploadAndNotificationFlowEndToEnd) {
   auto deadline = std::make_shared<qr::aws::Deadline>();
-  auto adapters = qr::aws::make_aws_adapters(config_, clock_, deadline);
+  auto adapters = qr::aws::make_aws_adapters(config_, clock_, deadline, /*warm_up=*/true);
   ASSERT_TRUE(adapters.notifier);
   qr::handlers::Context ctx{
       *adapters.sessions, *adapters.objects, *adapters.notifier, clock_, random_, logger_,

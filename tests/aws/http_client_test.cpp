@@ -95,6 +95,14 @@ TEST(HttpClient, ReusesOneKeptAliveConnection) {
   EXPECT_EQ(server.connections(), 1);
 }
 
+TEST(HttpClient, WarmUpOpensTheConnectionTheFirstRequestUses) {
+  RawServer server(100);
+  auto http = qr::aws::make_http_client({false, "127.0.0.1", server.port(), ""});
+  ASSERT_TRUE(http->warm_up());
+  ASSERT_TRUE(http->send({"GET", "/x", {}, {}}));
+  EXPECT_EQ(server.connections(), 1);
+}
+
 TEST(HttpClient, ReopensAConnectionTheServerClosed) {
   RawServer server(1);  // closes after every response, without saying so
   auto http = qr::aws::make_http_client({false, "127.0.0.1", server.port(), ""});
