@@ -19,6 +19,12 @@ Result<void> check_expiry(std::chrono::seconds expires_in) {
   return {};
 }
 
+// 403 is worth telling apart: a missing s3:GetObject/ListBucket grant or a bad key, not a bug.
+Error s3_error(const HttpResponse& res, std::string_view operation) {
+  return error_from_response(res, operation,
+                             res.status == 403 ? ErrorCode::forbidden : ErrorCode::internal);
+}
+
 }  // namespace
 
 S3Addressing s3_addressing(const Endpoint& s3_endpoint, std::string_view bucket, bool path_style) {
@@ -89,7 +95,7 @@ Result<std::optional<ObjectInfo>> S3ObjectStore::inspect(std::string_view key,
   auto head = signed_call("HEAD", key, {});
   if (!head) return std::unexpected(head.error());
   if (head->status == 404) return std::optional<ObjectInfo>{};
-  if (head->status != 200) return std::unexpected(error_from_response(*head, "S3 HeadObject"));
+  if (head->status != 200) return std::unexpected(s3_error(*head, "S3 HeadObject"));
   ObjectInfo info;
   info.size = parse_u64(head->header("content-length").value_or("0")).value_or(0);
   info.content_type = head->header("content-type").value_or("");
@@ -100,7 +106,7 @@ Result<std::optional<ObjectInfo>> S3ObjectStore::inspect(std::string_view key,
   if (!get) return std::unexpected(get.error());
   if (get->status == 404) return std::optional<ObjectInfo>{};  // deleted in between
   if (get->status != 200 && get->status != 206) {
-    return std::unexpected(error_from_response(*get, "S3 GetObject"));
+    return std::unexpected(s3_error(*get, "S3 GetObject"));
   }
   info.head = std::move(get->body);
   // A server that ignores Range answers 200 with everything: keep only what was asked for.
@@ -113,7 +119,7 @@ Result<void> S3ObjectStore::remove(std::string_view key) {
   if (!res) return std::unexpected(res.error());
   // S3 answers 204 whether or not the key existed; some stand-ins answer 404 for a missing key.
   if (res->status / 100 == 2 || res->status == 404) return {};
-  return std::unexpected(error_from_response(*res, "S3 DeleteObject"));
+  return std::unexpected(s3_error(*res, "S3 DeleteObject"));
 }
 
 }  // namespace qr::aws

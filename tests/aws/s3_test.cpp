@@ -107,4 +107,14 @@ TEST_F(S3rverTest, InspectOfMissingKeyIsEmptyAndRemoveDeletes) {
   EXPECT_TRUE(s3->remove(key));  // deleting a missing key succeeds
 }
 
+TEST_F(S3rverTest, UnknownAccessKeyIsAnErrorNotAMissingObject) {
+  // s3rver checks the access key of a signed request: a refusal must not read as "no object".
+  auto addressing = qr::aws::s3_addressing(endpoint(), kBucket, true);
+  qr::aws::S3ObjectStore stranger({"NOTS3RVER", "secret", ""}, "us-east-1", addressing,
+                                  qr::aws::make_http_client(addressing.endpoint), {}, clock_);
+  auto info = stranger.inspect("session-uploads/x/image-1.jpg", 12);
+  ASSERT_FALSE(info);
+  EXPECT_EQ(info.error().code, qr::ErrorCode::forbidden) << info.error().detail;
+}
+
 }  // namespace
