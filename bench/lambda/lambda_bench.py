@@ -52,7 +52,8 @@ def fmt_ms(ns_values):
 
 
 def measure_init(kind, name, env, starts):
-    samples = []
+    """Wall time exec -> first /next, and the CPU the process used by then (less noisy)."""
+    samples, cpu = [], []
     for _ in range(starts):
         api = RuntimeApi(name)
         full_env = lambda_environment(api, name, env)
@@ -61,10 +62,11 @@ def measure_init(kind, name, env, starts):
                                 stderr=subprocess.DEVNULL, cwd=os.path.dirname(bt.BINARIES[kind]))
         t1 = api.wait_next(1, timeout=10)
         samples.append(t1 - t0)
+        cpu.append(cpu_ns(proc.pid))
         proc.kill()
         proc.wait()
         api.stop()
-    return samples
+    return "%s\n  %-33s cpu  %s" % (fmt_ms(samples), "", fmt_ms(cpu))
 
 
 class Timed:
@@ -131,8 +133,16 @@ def main():
 
     # Init needs no peers: the clients connect lazily, on the first call.
     print("\ninit (exec to first /next, %d starts each)" % args.starts)
-    for kind, name in (("http", "qr-upload-http-api-bench"), ("ws", "qr-upload-websocket-event-bench")):
-        print("  %-4s %s" % (kind, fmt_ms(measure_init(kind, name, bt.base_env(), args.starts))))
+    names = (("http", "qr-upload-http-api-bench"), ("ws", "qr-upload-websocket-event-bench"))
+    for kind, name in names:
+        print("  %-4s loopback http endpoints wall %s" % (
+            kind, measure_init(kind, name, bt.base_env(), args.starts)))
+    # As on Lambda: https endpoints, so each TLS client builds its context and loads the CA bundle.
+    aws_env = {k: v for k, v in bt.base_env().items() if not k.startswith("AWS_ENDPOINT_URL")}
+    aws_env["WS_API_ENDPOINT"] = "abcdef.execute-api.us-east-1.amazonaws.com/live"
+    for kind, name in names:
+        print("  %-4s AWS https endpoints     wall %s" % (
+            kind, measure_init(kind, name, aws_env, args.starts)))
 
     if not bt.peers_available():
         print("\n(per-invocation figures need tests/aws/node_modules: dynalite, s3rver)")

@@ -161,7 +161,9 @@ class TemplateTest(unittest.TestCase):
             self.assertEqual(p["Handler"], "bootstrap")
             self.assertEqual(p["Architectures"], ["x86_64"])
             self.assertEqual(p["Timeout"], timeout)
-            self.assertLessEqual(p["MemorySize"], 256)
+            self.assertLessEqual(int(self.r(p["MemorySize"])), 256)
+            memory = self.t["Parameters"][p["MemorySize"]["Ref"]]
+            self.assertLessEqual(max(memory["AllowedValues"]), 256)
 
     def test_environment_is_exactly_what_the_code_reads(self):
         for logical, expected in EXPECTED_ENV.items():
