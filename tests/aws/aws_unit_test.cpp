@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "aws/adapters.hpp"
 #include "aws/apigw_notifier.hpp"
 #include "aws/config.hpp"
 #include "aws/dynamodb_session_store.hpp"
@@ -204,6 +205,15 @@ TEST(AwsRetry, ErrorCodesAreReadFromHeaderJsonAndXml) {
             qr::aws::Retryability::throttled);
   EXPECT_EQ(qr::aws::classify({429, {}, ""}), qr::aws::Retryability::throttled);
   EXPECT_EQ(qr::aws::classify({404, {}, ""}), qr::aws::Retryability::permanent);
+}
+
+TEST(AwsDeadline, UnsetIsUnboundedAndAPassedDeadlineLeavesNothing) {
+  qr::aws::Deadline d;
+  EXPECT_GT(d.remaining(), std::chrono::hours(24));
+  d.set_epoch_ms(1);  // long past
+  EXPECT_EQ(d.remaining(), 0ms);
+  d.clear();
+  EXPECT_GT(d.remaining(), std::chrono::hours(24));
 }
 
 // ---- request shapes ----
