@@ -25,12 +25,12 @@ struct Bed {
 
 // A realistic API Gateway v2 event (headers and context as AWS sends them), as text.
 std::string http_event_text(std::string method, std::string path, std::string query_json) {
-  return R"({"version":"2.0","routeKey":"$default","rawPath":")" + path +
-         R"(","rawQueryString":"","headers":{"accept":"*/*","content-length":"0","host":"abc.execute-api.us-east-1.amazonaws.com","user-agent":"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)","x-amzn-trace-id":"Root=1-5e9f0c65-1de4d666d4dd26aced652b6c","x-forwarded-for":"1.2.3.4","x-forwarded-port":"443","x-forwarded-proto":"https"},"queryStringParameters":)" +
+  return R"j({"version":"2.0","routeKey":"$default","rawPath":")j" + path +
+         R"j(","rawQueryString":"","headers":{"accept":"*/*","content-length":"0","host":"abc.execute-api.us-east-1.amazonaws.com","user-agent":"Mozilla/5.0 iPhone","x-amzn-trace-id":"Root=1-5e9f0c65-1de4d666d4dd26aced652b6c","x-forwarded-for":"1.2.3.4","x-forwarded-port":"443","x-forwarded-proto":"https"},"queryStringParameters":)j" +
          query_json +
-         R"(,"requestContext":{"accountId":"123456789012","apiId":"abc","domainName":"abc.execute-api.us-east-1.amazonaws.com","http":{"method":")" +
-         method + R"(","path":")" + path +
-         R"(","protocol":"HTTP/1.1","sourceIp":"1.2.3.4","userAgent":"Mozilla/5.0"},"requestId":"LV7fzho-PHcEJPw=","routeKey":"$default","stage":"$default","time":"21/Apr/2020:15:08:21 +0000","timeEpoch":1587481701067},"isBase64Encoded":false})";
+         R"j(,"requestContext":{"accountId":"123456789012","apiId":"abc","domainName":"abc.execute-api.us-east-1.amazonaws.com","http":{"method":")j" +
+         method + R"j(","path":")j" + path +
+         R"j(","protocol":"HTTP/1.1","sourceIp":"1.2.3.4","userAgent":"Mozilla/5.0"},"requestId":"LV7fzho-PHcEJPw=","routeKey":"$default","stage":"$default","time":"21/Apr/2020:15:08:21 +0000","timeEpoch":1587481701067},"isBase64Encoded":false})j";
 }
 
 std::string create(Bed& bed) {
@@ -53,7 +53,7 @@ void BM_HttpUploadUrl(benchmark::State& state) {
   Bed bed;
   const std::string id = create(bed);
   const std::string text = http_event_text(
-      "GET", "/upload-url", R"({"sessionId":")" + id + R"(","contentType":"image/jpeg"})");
+      "GET", "/upload-url", R"j({"sessionId":")j" + id + R"j(","contentType":"image/jpeg"})j");
   for (auto _ : state) {
     auto r = functions::http_api_handler(json::parse(text), bed.ctx);
     benchmark::DoNotOptimize(json::serialize(r));
@@ -65,9 +65,9 @@ void BM_WsConnect(benchmark::State& state) {
   Bed bed;
   const std::string id = create(bed);
   const std::string text =
-      R"({"headers":{"Host":"abc.execute-api.us-east-1.amazonaws.com","Sec-WebSocket-Key":"x","Sec-WebSocket-Version":"13"},"queryStringParameters":{"sessionId":")" +
+      R"j({"headers":{"Host":"abc.execute-api.us-east-1.amazonaws.com","Sec-WebSocket-Key":"x","Sec-WebSocket-Version":"13"},"queryStringParameters":{"sessionId":")j" +
       id +
-      R"("},"requestContext":{"routeKey":"$connect","eventType":"CONNECT","extendedRequestId":"x","requestTime":"09/Feb/2024:18:11:43 +0000","messageDirection":"IN","stage":"prod","connectedAt":1707502303419,"requestTimeEpoch":1707502303420,"requestId":"TWegAcC4EowCHnA=","domainName":"abc.execute-api.us-east-1.amazonaws.com","connectionId":"TWegAcC4EowCHnA=","apiId":"abc"},"isBase64Encoded":false})";
+      R"j("},"requestContext":{"routeKey":"$connect","eventType":"CONNECT","extendedRequestId":"x","requestTime":"09/Feb/2024:18:11:43 +0000","messageDirection":"IN","stage":"prod","connectedAt":1707502303419,"requestTimeEpoch":1707502303420,"requestId":"TWegAcC4EowCHnA=","domainName":"abc.execute-api.us-east-1.amazonaws.com","connectionId":"TWegAcC4EowCHnA=","apiId":"abc"},"isBase64Encoded":false})j";
   for (auto _ : state) {
     auto r = functions::websocket_event_handler(json::parse(text), bed.ctx);
     benchmark::DoNotOptimize(json::serialize(r));
@@ -78,7 +78,7 @@ BENCHMARK(BM_WsConnect);
 void BM_WsDisconnect(benchmark::State& state) {
   Bed bed;
   const std::string text =
-      R"({"requestContext":{"routeKey":"$disconnect","disconnectStatusCode":1001,"eventType":"DISCONNECT","stage":"prod","requestId":"R1koeHsUtjMFbRw=","connectionId":"R1kmxc2VNjMCFIA=","apiId":"abc"},"isBase64Encoded":false})";
+      R"j({"requestContext":{"routeKey":"$disconnect","disconnectStatusCode":1001,"eventType":"DISCONNECT","stage":"prod","requestId":"R1koeHsUtjMFbRw=","connectionId":"R1kmxc2VNjMCFIA=","apiId":"abc"},"isBase64Encoded":false})j";
   for (auto _ : state) {
     auto r = functions::websocket_event_handler(json::parse(text), bed.ctx);
     benchmark::DoNotOptimize(json::serialize(r));
@@ -100,8 +100,8 @@ void BM_S3Completion(benchmark::State& state) {
   s.ws_token_bound = true;
   bed.objects.objects[key] = {std::string("\x89PNG\r\n\x1A\n", 8) + std::string(56, 'x'), "image/png"};
   const std::string text =
-      R"({"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2024-01-01T00:00:00.000Z","eventName":"ObjectCreated:Put","userIdentity":{"principalId":"EXAMPLE"},"requestParameters":{"sourceIPAddress":"127.0.0.1"},"responseElements":{"x-amz-request-id":"C3D13FE58DE4C810","x-amz-id-2":"FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},"s3":{"s3SchemaVersion":"1.0","configurationId":"uploads","bucket":{"name":"bucket","ownerIdentity":{"principalId":"EXAMPLE"},"arn":"arn:aws:s3:::bucket"},"object":{"key":")" +
-      key + R"(","size":64,"eTag":"d41d8cd98f00b204e9800998ecf8427e","sequencer":"0A1B2C3D4E5F678901"}}}]})";
+      R"j({"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2024-01-01T00:00:00.000Z","eventName":"ObjectCreated:Put","userIdentity":{"principalId":"EXAMPLE"},"requestParameters":{"sourceIPAddress":"127.0.0.1"},"responseElements":{"x-amz-request-id":"C3D13FE58DE4C810","x-amz-id-2":"FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},"s3":{"s3SchemaVersion":"1.0","configurationId":"uploads","bucket":{"name":"bucket","ownerIdentity":{"principalId":"EXAMPLE"},"arn":"arn:aws:s3:::bucket"},"object":{"key":")j" +
+      key + R"j(","size":64,"eTag":"d41d8cd98f00b204e9800998ecf8427e","sequencer":"0A1B2C3D4E5F678901"}}}]})j";
   for (auto _ : state) {
     state.PauseTiming();
     bed.sessions.put(s);
