@@ -32,9 +32,7 @@ if ((want_tests)); then
     apt-get install -y -qq --no-install-recommends nodejs npm
   fi
   # Test peers from the npm registry, pinned by each folder's package-lock.json.
-  for dir in tests/aws tests/e2e tests/web tests/deploy; do
-    if [[ -f "$dir/package-lock.json" ]]; then
-      npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
-    fi
-  done
+  while IFS= read -r lock; do
+    npm ci --prefix "$(dirname "$lock")" --no-audit --no-fund --loglevel=error
+  done < <(find tests -name package-lock.json -not -path "*/node_modules/*" | sort)
 fi
