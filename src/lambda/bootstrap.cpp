@@ -9,13 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "aws/apigw_notifier.hpp"
+#include "aws/adapters.hpp"
 #include "aws/config.hpp"
-#include "aws/dynamodb_client.hpp"
-#include "aws/dynamodb_session_store.hpp"
-#include "aws/http_client.hpp"
-#include "aws/retry.hpp"
-#include "aws/s3_object_store.hpp"
 #include "core/log.hpp"
 #include "crypto/crypto.hpp"
 #include "lambda/runtime_client.hpp"
@@ -44,12 +39,6 @@ Result<std::uint64_t> max_upload_bytes(const aws::EnvLookup& env) {
                 "malformed setting " + std::string(max_upload_setting) + ": " + *text);
   }
   return value;
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 int init_failed(RuntimeClient& runtime, Logger& log, const std::string& detail) {
@@ -92,42 +81,27 @@ int run_bootstrap(const FunctionSpec& spec, int argc, char** argv) {
   auto max_upload = max_upload_bytes(env);
   if (!max_upload) return init_failed(runtime, log, max_upload.error().detail);
 
-  // Everything below is built once per sandbox and reused by every invocation.
+  // Everything below is built once per sandbox and reused by every invocation. The DynamoDB and
+  // S3 connections are opened now (warm-up), so the first event does not pay the TLS handshake.
   SystemClock clock;
   crypto::OsRandom random;
-  // AWS calls never retry past the invocation's deadline; the loop updates it per event.
-  std::int64_t deadline_ms = 0;
-  aws::RetryPolicy retry = aws::default_retry_policy();
-  retry.time_remaining = [&deadline_ms]() {
-    if (deadline_ms == 0) return std::chrono::milliseconds::max();
-    return std::chrono::milliseconds(deadline_ms - now_ms());
-  };
-
-  auto dynamodb =
-      std::make_shared<aws::DynamoDbClient>(config->credentials, config->region, config->dynamodb,
-                                            aws::make_http_client(config->dynamodb), retry, clock);
-  aws::DynamoDbSessionStore sessions(dynamodb, config->sessions_table);
-
-  const aws::S3Addressing addressing =
-      aws::s3_addressing(config->s3, config->upload_bucket, config->s3_path_style);
-  aws::S3ObjectStore objects(config->credentials, config->region, addressing,
-                             aws::make_http_client(addressing.endpoint), retry, clock);
-
-  std::unique_ptr<Notifier> notifier;
-  if (config->apigw) {
-    notifier = std::make_unique<aws::ApiGatewayNotifier>(
-        config->credentials, config->region, *config->apigw, aws::make_http_client(*config->apigw),
-        retry, clock);
-  } else {
-    notifier = std::make_unique<NoNotifier>();
-  }
+  // AWS calls never retry past the invocation's deadline; the handler updates it per event.
+  auto deadline = std::make_shared<aws::Deadline>();
+  aws::AwsAdapters adapters = aws::make_aws_adapters(*config, clock, deadline, /*warm_up=*/true);
+  NoNotifier no_notifier;
+  Notifier& notifier = adapters.notifier ? *adapters.notifier : no_notifier;
 
   handlers::Settings settings;
   settings.max_upload_bytes = *max_upload;
-  handlers::Context context{sessions, objects, *notifier, clock, random, log, settings};
+  handlers::Context context{
+      *adapters.sessions, *adapters.objects, notifier, clock, random, log, settings};
 
   const Handler handler = [&](const boost::json::value& event, const Invocation& invocation) {
-    deadline_ms = invocation.deadline_ms;
+    if (invocation.deadline_ms > 0) {
+      deadline->set_epoch_ms(invocation.deadline_ms);
+    } else {
+      deadline->clear();
+    }
     return spec.router(event, context);
   };
   auto ended = run_loop(runtime, handler, log);
