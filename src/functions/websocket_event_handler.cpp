@@ -41,4 +41,11 @@ boost::json::value websocket_event_handler(const boost::json::value& event, hand
   return encode_event_response(error_response(500, "Internal server error"));
 }
 
+bool should_redeliver(const boost::json::value& event, const boost::json::value& response) {
+  if (!is_s3_event(event)) return false;
+  const auto* doc = response.if_object();
+  const auto* status = doc ? doc->if_contains("statusCode") : nullptr;
+  return status && status->is_int64() && status->get_int64() >= 500;
+}
+
 }  // namespace qr::functions

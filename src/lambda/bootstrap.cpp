@@ -7,12 +7,14 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "aws/adapters.hpp"
 #include "aws/config.hpp"
 #include "core/log.hpp"
 #include "crypto/crypto.hpp"
+#include "functions/websocket_event_handler.hpp"
 #include "lambda/runtime_client.hpp"
 #include "lambda/runtime_loop.hpp"
 
@@ -102,7 +104,12 @@ int run_bootstrap(const FunctionSpec& spec, int argc, char** argv) {
     } else {
       deadline->clear();
     }
-    return spec.router(event, context);
+    auto response = spec.router(event, context);
+    // The loop's one catch-all turns this into an invocation error, which is what makes Lambda
+    // deliver an asynchronous (S3) event again; see should_redeliver.
+    if (functions::should_redeliver(event, response))
+      throw std::runtime_error("S3 records failed on a storage error; the event will be redelivered");
+    return response;
   };
   auto ended = run_loop(runtime, handler, log);
   // run_loop only returns when the Runtime API is gone: exit so Lambda restarts the sandbox.

@@ -261,6 +261,21 @@ TEST_F(S3Completion, StorageFailureFailsTheEventSoItIsDeliveredAgain) {
   EXPECT_EQ(sessions.peek(id)->status, SessionStatus::completed);
 }
 
+TEST_F(S3Completion, OnlyAFailedS3EventAsksLambdaToRedeliverIt) {
+  stored(png_bytes);
+  objects.inspect_faults.push(ErrorCode::unavailable);
+  const auto event = s3_event({key});
+  const auto failed = functions::websocket_event_handler(event, ctx);
+  EXPECT_TRUE(functions::should_redeliver(event, failed));
+  const auto ok = functions::websocket_event_handler(event, ctx);
+  EXPECT_FALSE(functions::should_redeliver(event, ok));
+  sessions.faults.push(ErrorCode::unavailable);
+  const auto connect = ws_event("$connect", "c", {{"sessionId", id}});
+  const auto refused = functions::websocket_event_handler(connect, ctx);
+  EXPECT_EQ(status(refused.as_object()), 500);
+  EXPECT_FALSE(functions::should_redeliver(connect, refused)) << "a $connect 500 is an answer, not a retry";
+}
+
 TEST_F(S3Completion, RealS3SamplesParse) {
   EXPECT_EQ(status(call_ws(load_sample("s3-event.json"))), 200);
   EXPECT_EQ(status(call_ws(load_sample("s3-event-with-decoded.json"))), 200);
