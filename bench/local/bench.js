@@ -16,7 +16,7 @@ const env = (name, def) => (process.env[name] === undefined || process.env[name]
 const num = (name, def) => Number(env(name, def));
 
 const cfg = {
-  sections: env('BENCH_SECTIONS', '1,2,3,4').split(',').map((s) => s.trim()),
+  sections: env('BENCH_SECTIONS', '1,2,3,4,5').split(',').map((s) => s.trim()),
   wrkThreads: num('WRK_THREADS', 2),
   wrkConns: num('WRK_CONNS', 64),
   wrkDuration: env('WRK_DURATION', '10s'),
@@ -58,8 +58,8 @@ function run(cmd, args, opts = {}) {
   });
 }
 
-async function withServer(name, extraArgs, fn) {
-  const server = await L.startServer(binary, path.join(work, name), extraArgs);
+async function withServer(name, extraArgs, fn, options = {}) {
+  const server = await L.startServer(binary, path.join(work, name), extraArgs, options);
   current = server;
   try {
     return await fn(server);
@@ -525,6 +525,65 @@ async function sectionNotify() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 5. (extra) What the server does when it runs out of descriptors: a server started with a soft
+// limit of FD_PROBE_LIMIT gets twice as many idle TCP connections; we watch its CPU.
+async function cpuOver(pid, ms) {
+  const c0 = L.cpuSeconds(pid);
+  await L.sleep(ms);
+  return (L.cpuSeconds(pid) - c0) / (ms / 1000);
+}
+
+async function timedGet(url, timeoutMs) {
+  const t0 = process.hrtime.bigint();
+  try {
+    const res = await L.request('GET', url, { agent: false, timeoutMs });
+    return `HTTP ${res.status} in ${fmt.ms(Number(process.hrtime.bigint() - t0) / 1e6, 1)}`;
+  } catch (e) {
+    return `failed after ${fmt.ms(Number(process.hrtime.bigint() - t0) / 1e6, 1)}: ${e.message}`;
+  }
+}
+
+async function sectionFdLimit() {
+  const limit = num('FD_PROBE_LIMIT', 256);
+  heading(`5. (extra) Out of descriptors: server with a soft limit of ${limit} open files, ${2 * limit} idle TCP connections`);
+  const net = require('net');
+  await withServer(
+    'fd-limit',
+    [],
+    async (s) => {
+      const port = Number(new URL(s.base).port);
+      say(`   server pid ${s.pid}, file limit ${JSON.stringify(L.fdLimit(s.pid))}, fds at start ${L.fdCount(s.pid)}`);
+      const idle = await cpuOver(s.pid, 1000);
+      const sockets = [];
+      for (let i = 0; i < 2 * limit; i++) {
+        const c = net.connect(port, '127.0.0.1');
+        c.on('error', () => {});
+        sockets.push(c);
+      }
+      await L.sleep(1000);
+      const atLimit = await cpuOver(s.pid, 3000);
+      const fds = L.fdCount(s.pid);
+      const during = await timedGet(`${s.base}/config.js`, 5000);
+      for (const c of sockets) c.destroy();
+      await L.sleep(1000);
+      const after = await cpuOver(s.pid, 2000);
+      const later = await timedGet(`${s.base}/config.js`, 5000);
+      const log = fs.readFileSync(s.outPath, 'utf8').split('\n').filter((l) => /descriptor|accept|EMFILE|open files/i.test(l));
+      say(`   server CPU: idle ${fmt.n(idle * 100)}% of a core; with ${2 * limit} connections held (fds ${fds}) ${fmt.n(atLimit * 100)}%; after they closed ${fmt.n(after * 100)}%`);
+      say(`   GET /config.js while at the limit: ${during}; after: ${later}`);
+      say(`   server log lines about it: ${log.length ? log.slice(0, 3).join(' | ') : 'none'}`);
+      summary.push({
+        figure: 'accept loop at the fd limit',
+        value: `${fmt.n(atLimit * 100)}% of a core while out of descriptors (idle ${fmt.n(idle * 100)}%)`,
+        target: 'no busy loop, < 10% (harness check, not an issue-5 target)',
+        ok: atLimit < 0.1,
+      });
+    },
+    { nofile: limit },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 async function main() {
   if (!fs.existsSync(given)) throw new Error(`no qr-upload binary at ${given}`);
   fs.copyFileSync(given, binary);
@@ -539,7 +598,7 @@ async function main() {
   say(`   work dir ${work}`);
   say(`   machine: ${L.loadNote()}`);
   say('   NOTE: client and server share these CPUs, and other work on the machine (compilers) shows in the figures.');
-  const sections = { 1: sectionSessions, 2: sectionWebSockets, 3: sectionUpload, 4: sectionNotify };
+  const sections = { 1: sectionSessions, 2: sectionWebSockets, 3: sectionUpload, 4: sectionNotify, 5: sectionFdLimit };
   for (const id of cfg.sections) {
     if (!sections[id]) throw new Error(`unknown section ${id}`);
     try {
