@@ -18,6 +18,10 @@
 
 #include <cctype>
 #include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <utility>
 
 namespace qr::aws {
@@ -55,22 +59,40 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
+// One TLS context per CA source, shared by every client of the process. Loading Debian's or
+// AL2023's CA bundle (about 150 certificates) costs some 17 ms of CPU; once per client it tripled
+// a Lambda's init time (DynamoDB, S3 and the Management API each had their own).
+struct SharedTlsContext {
+  std::shared_ptr<ssl::context> context;
+  error_code error;
+};
+
+SharedTlsContext shared_tls_context(const std::optional<std::string>& ca_file) {
+  static std::mutex mutex;
+  static std::map<std::string, SharedTlsContext> contexts;
+  const std::optional<std::string> ca = ca_file ? ca_file : default_ca_file(process_environment());
+  const std::string cache_key = ca.value_or("");
+  std::lock_guard lock(mutex);
+  if (auto it = contexts.find(cache_key); it != contexts.end()) return it->second;
+  SharedTlsContext shared{std::make_shared<ssl::context>(ssl::context::tls_client), {}};
+  shared.context->set_verify_mode(ssl::verify_peer);
+  if (ca)
+    shared.context->load_verify_file(*ca, shared.error);
+  else
+    shared.context->set_default_verify_paths(shared.error);
+  // A failed load is not cached: the next client tries again (the file may appear).
+  if (!shared.error) contexts.emplace(cache_key, shared);
+  return shared;
+}
+
 class BeastHttpClient final : public HttpClient {
  public:
   BeastHttpClient(Endpoint endpoint, HttpClientOptions options)
       : endpoint_(std::move(endpoint)), options_(std::move(options)), resolver_(ioc_) {
     if (endpoint_.tls) {
-      ssl_ctx_.emplace(ssl::context::tls_client);
-      ssl_ctx_->set_verify_mode(ssl::verify_peer);
-      error_code ec;
-      if (options_.ca_file) {
-        ssl_ctx_->load_verify_file(*options_.ca_file, ec);
-      } else if (auto ca = default_ca_file(process_environment())) {
-        ssl_ctx_->load_verify_file(*ca, ec);
-      } else {
-        ssl_ctx_->set_default_verify_paths(ec);
-      }
-      ca_error_ = ec;
+      auto shared = shared_tls_context(options_.ca_file);
+      ssl_ctx_ = std::move(shared.context);
+      ca_error_ = shared.error;
     }
   }
 
@@ -258,7 +280,7 @@ class BeastHttpClient final : public HttpClient {
   HttpClientOptions options_;
   net::io_context ioc_;
   tcp::resolver resolver_;
-  std::optional<ssl::context> ssl_ctx_;
+  std::shared_ptr<ssl::context> ssl_ctx_;
   error_code ca_error_;
   std::optional<beast::tcp_stream> plain_;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
