@@ -135,6 +135,28 @@ async function sectionSessions() {
     });
     say(`   after the runs: ${sizes.join(', ')}; server log ${fmt.mib(fs.statSync(s.outPath).size)}`);
   });
+  // Diagnosis: the same load with fsync()/fdatasync() made no-ops (libeatmydata). With
+  // synchronous=NORMAL SQLite syncs only when it checkpoints the WAL, so the difference is what the
+  // checkpoints' syncs cost the request path.
+  const eatmydata = ['/usr/lib/x86_64-linux-gnu/libeatmydata.so', '/usr/lib/libeatmydata.so', '/usr/lib64/libeatmydata.so'].find((f) => fs.existsSync(f));
+  let nosync = null;
+  if (eatmydata && env('BENCH_NOSYNC', '1') !== '0') {
+    await withServer(
+      'sessions-nosync',
+      [],
+      async (s) => {
+        await wrk(`${s.base}/sessions`, 'post.lua', '2s', s.pid);
+        nosync = await wrk(`${s.base}/sessions`, 'post.lua', cfg.wrkDuration, s.pid);
+        say(
+          `   diagnosis, fresh server with LD_PRELOAD=${path.basename(eatmydata)} (fsync/fdatasync are no-ops), 1 run: ` +
+            `${fmt.n(nosync.rps)} req/s  p50 ${fmt.ms(nosync.p50)}  p99 ${fmt.ms(nosync.p99)}  server CPU ${fmt.n(nosync.serverCpuUsPerReq, 1)} us/req  [${L.loadNote()}]`,
+        );
+      },
+      { env: { LD_PRELOAD: eatmydata } },
+    );
+  } else {
+    say('   (diagnosis without fsync skipped: libeatmydata not installed; Debian package eatmydata)');
+  }
   const postRps = L.median(posts.map((p) => p.rps));
   const postP99 = L.median(posts.map((p) => p.p99));
   const cfgRps = L.median(configs.map((c) => c.rps));
@@ -144,6 +166,8 @@ async function sectionSessions() {
   say(`   POST /sessions  median of ${cfg.wrkRuns}: ${fmt.n(postRps)} req/s, p99 ${fmt.ms(postP99)} (median of the runs' p99)`);
   say(`   GET /config.js  median of ${cfg.wrkRuns}: ${fmt.n(cfgRps)} req/s, p99 ${fmt.ms(cfgP99)}`);
   say(`   ratio POST /sessions : GET /config.js = ${(postRps / cfgRps).toFixed(2)} (the rest is SQLite + session logic)`);
+  if (nosync)
+    say(`   without fsync: ${fmt.n(nosync.rps)} req/s, p99 ${fmt.ms(nosync.p99)} = ${(nosync.rps / postRps).toFixed(2)}x the median above (WAL checkpoint syncs on the request path)`);
   summary.push({
     figure: 'POST /sessions throughput',
     value: `${fmt.n(postRps)} req/s (p99 ${fmt.ms(postP99)}; ${(postRps / cfgRps).toFixed(2)}x of GET /config.js ${fmt.n(cfgRps)} req/s)`,

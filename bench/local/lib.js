@@ -94,7 +94,8 @@ function loadNote() {
 // The server. Its stdout (one JSON log line per event) goes to a file so that logging costs what
 // it costs in a real run, without this process having to read it.
 // `nofile`, if given, is the server's soft open-file limit (set by a shell that then execs it).
-async function startServer(binary, dataDir, extraArgs = [], { readyTimeoutMs = 15000, nofile } = {}) {
+// `env`, if given, is added to the server's environment.
+async function startServer(binary, dataDir, extraArgs = [], { readyTimeoutMs = 15000, nofile, env } = {}) {
   fs.mkdirSync(dataDir, { recursive: true });
   const outPath = path.join(dataDir, '..', `${path.basename(dataDir)}.stdout.log`);
   const errPath = path.join(dataDir, '..', `${path.basename(dataDir)}.stderr.log`);
@@ -102,8 +103,8 @@ async function startServer(binary, dataDir, extraArgs = [], { readyTimeoutMs = 1
   const err = fs.openSync(errPath, 'w');
   const args = ['serve', '--port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir, ...extraArgs];
   const child = nofile
-    ? spawn('bash', ['-c', `ulimit -Sn ${Number(nofile)} && exec "$0" "$@"`, binary, ...args], { stdio: ['ignore', out, err] })
-    : spawn(binary, args, { stdio: ['ignore', out, err] });
+    ? spawn('bash', ['-c', `ulimit -Sn ${Number(nofile)} && exec "$0" "$@"`, binary, ...args], { stdio: ['ignore', out, err], env: { ...process.env, ...env } })
+    : spawn(binary, args, { stdio: ['ignore', out, err], env: { ...process.env, ...env } });
   fs.closeSync(out);
   fs.closeSync(err);
   let exited = null;

@@ -33,6 +33,11 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# Optional: libeatmydata, for section 1's diagnosis run without fsync (skipped if absent).
+if [[ ! -e /usr/lib/x86_64-linux-gnu/libeatmydata.so && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq eatmydata >/dev/null 2>&1 || true
+fi
+
 # The 'ws' package, pinned by package-lock.json.
 if [[ ! -d "$here/node_modules/ws" ]]; then
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
