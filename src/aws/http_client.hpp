@@ -62,5 +62,9 @@ std::unique_ptr<HttpClient> make_http_client(const Endpoint& endpoint,
 /// The CA bundle to trust: SSL_CERT_FILE when set, else the first existing of Debian's
 /// /etc/ssl/certs/ca-certificates.crt and Amazon Linux's /etc/pki/tls/certs/ca-bundle.crt.
 std::optional<std::string> default_ca_file(const EnvLookup& env);
+/// A directory of CA certificates named by subject hash (SSL_CERT_DIR, AL2023's
+/// directory-hash, Debian's /etc/ssl/certs), used in preference to a bundle when no
+/// SSL_CERT_FILE is set; nullopt when there is none.
+std::optional<std::string> hashed_ca_dir(const EnvLookup& env);
 
 }  // namespace qr::aws

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "aws/http_client.hpp"
@@ -61,6 +62,28 @@ TEST_F(TlsTest, UntrustedCertificateIsRejected) {
   auto r = http->send({"GET", "/x", {}, {}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, qr::ErrorCode::unavailable);
+}
+
+TEST_F(TlsTest, HashedCaDirectoryFromSslCertDirIsTrustedLazily) {
+  // With no CA file given, a hashed directory is preferred: put the peer's certificate in one
+  // under its subject-hash name, as c_rehash would, and point SSL_CERT_DIR at it.
+  const auto hashed = dir_ / "hashed";
+  std::filesystem::create_directories(hashed);
+  ASSERT_EQ(std::system(("ln -sf " + (dir_ / "cert.pem").string() + " " + hashed.string() +
+                         "/$(openssl x509 -hash -noout -in " + (dir_ / "cert.pem").string() + ").0")
+                            .c_str()),
+            0);
+  const char* old_file = std::getenv("SSL_CERT_FILE");
+  const std::string saved_file = old_file ? old_file : "";
+  ::unsetenv("SSL_CERT_FILE");
+  ::setenv("SSL_CERT_DIR", hashed.c_str(), 1);
+  EXPECT_EQ(qr::aws::hashed_ca_dir(qr::aws::process_environment()), hashed.string());
+  auto http = qr::aws::make_http_client({true, "localhost", peer_->port(), ""});
+  auto r = http->send({"GET", "/x", {}, {}});
+  ::unsetenv("SSL_CERT_DIR");
+  if (old_file) ::setenv("SSL_CERT_FILE", saved_file.c_str(), 1);
+  ASSERT_TRUE(r) << r.error().detail;
+  EXPECT_EQ(r->body, "ok");
 }
 
 TEST_F(TlsTest, CertificateForAnotherNameIsRejected) {
