@@ -34,7 +34,8 @@ std::string http_event_text(std::string method, std::string path, std::string qu
 }
 
 std::string create(Bed& bed) {
-  auto r = functions::http_api_handler(json::parse(http_event_text("POST", "/sessions", "{}")), bed.ctx);
+  auto r =
+      functions::http_api_handler(json::parse(http_event_text("POST", "/sessions", "{}")), bed.ctx);
   return std::string(json::parse(r.at("body").as_string()).at("sessionId").as_string());
 }
 
@@ -98,10 +99,12 @@ void BM_S3Completion(benchmark::State& state) {
   s.content_type = "image/png";
   s.ws_connection_id = "conn";
   s.ws_token_bound = true;
-  bed.objects.objects[key] = {std::string("\x89PNG\r\n\x1A\n", 8) + std::string(56, 'x'), "image/png"};
+  bed.objects.objects[key] = {std::string("\x89PNG\r\n\x1A\n", 8) + std::string(56, 'x'),
+                              "image/png"};
   const std::string text =
       R"j({"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2024-01-01T00:00:00.000Z","eventName":"ObjectCreated:Put","userIdentity":{"principalId":"EXAMPLE"},"requestParameters":{"sourceIPAddress":"127.0.0.1"},"responseElements":{"x-amz-request-id":"C3D13FE58DE4C810","x-amz-id-2":"FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},"s3":{"s3SchemaVersion":"1.0","configurationId":"uploads","bucket":{"name":"bucket","ownerIdentity":{"principalId":"EXAMPLE"},"arn":"arn:aws:s3:::bucket"},"object":{"key":")j" +
-      key + R"j(","size":64,"eTag":"d41d8cd98f00b204e9800998ecf8427e","sequencer":"0A1B2C3D4E5F678901"}}}]})j";
+      key +
+      R"j(","size":64,"eTag":"d41d8cd98f00b204e9800998ecf8427e","sequencer":"0A1B2C3D4E5F678901"}}}]})j";
   for (auto _ : state) {
     state.PauseTiming();
     bed.sessions.put(s);

@@ -7,9 +7,9 @@
 
 namespace qr::constants {
 
-inline constexpr std::int64_t session_expiry_minutes = 30;                     ///< SESSION_EXPIRY_MINUTES
+inline constexpr std::int64_t session_expiry_minutes = 30;  ///< SESSION_EXPIRY_MINUTES
 inline constexpr std::int64_t session_expiry_seconds = session_expiry_minutes * 60;
-inline constexpr std::int64_t presigned_url_expiry_seconds = 300;               ///< PRESIGNED_URL_EXPIRY_SECONDS
+inline constexpr std::int64_t presigned_url_expiry_seconds = 300;  ///< PRESIGNED_URL_EXPIRY_SECONDS
 /// Lifetime of the download URL given to a token-bound desktop.
 inline constexpr std::int64_t download_url_expiry_seconds = 900;
 /// Default cap on an upload's size; deployments may configure another.

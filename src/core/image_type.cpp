@@ -26,7 +26,9 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool heif_family(std::string_view mime) { return mime == "image/heic" || mime == "image/heif"; }
+bool heif_family(std::string_view mime) {
+  return mime == "image/heic" || mime == "image/heif";
+}
 
 }  // namespace
 

@@ -20,7 +20,8 @@ std::optional<ImageType> allowed_image_type(std::string_view mime);
 std::optional<std::string_view> sniff_image_type(std::string_view head);
 
 /// True when `head` is an image of `signed_type`. For the spec's wildcard "image/*" any allowed
-/// image passes; image/heic and image/heif accept each other (one container, brands vary by device).
+/// image passes; image/heic and image/heif accept each other (one container, brands vary by
+/// device).
 bool head_matches_type(std::string_view signed_type, std::string_view head);
 
 }  // namespace qr

@@ -1,7 +1,7 @@
 #include "core/log.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <unistd.h>
+#include <boost/json/serialize.hpp>
 
 #include <chrono>
 
@@ -10,10 +10,14 @@ namespace {
 
 const char* level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::debug: return "DEBUG";
-    case LogLevel::info: return "INFO";
-    case LogLevel::warn: return "WARN";
-    case LogLevel::error: return "ERROR";
+    case LogLevel::debug:
+      return "DEBUG";
+    case LogLevel::info:
+      return "INFO";
+    case LogLevel::warn:
+      return "WARN";
+    case LogLevel::error:
+      return "ERROR";
   }
   return "INFO";
 }
@@ -55,11 +59,10 @@ void Logger::metric(std::string_view name, double value, std::string_view unit) 
   boost::json::object metric_def{{"Name", name}, {"Unit", unit}};
   boost::json::object aws{
       {"Timestamp", millis},
-      {"CloudWatchMetrics",
-       boost::json::array{boost::json::object{
-           {"Namespace", "QrUpload"},
-           {"Dimensions", boost::json::array{boost::json::array{"Service"}}},
-           {"Metrics", boost::json::array{metric_def}}}}}};
+      {"CloudWatchMetrics", boost::json::array{boost::json::object{
+                                {"Namespace", "QrUpload"},
+                                {"Dimensions", boost::json::array{boost::json::array{"Service"}}},
+                                {"Metrics", boost::json::array{metric_def}}}}}};
   boost::json::object line{{"_aws", aws}, {"Service", service_}};
   // Whole numbers as integers ("1", not "1E0"): easier on the eye in the log.
   if (value == static_cast<double>(static_cast<std::int64_t>(value)))

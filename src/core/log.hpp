@@ -33,10 +33,18 @@ class Logger {
 
   /// One line: {"level", "message", "requestId"?, ...fields}.
   void log(LogLevel level, std::string_view message, boost::json::object fields = {});
-  void debug(std::string_view m, boost::json::object f = {}) { log(LogLevel::debug, m, std::move(f)); }
-  void info(std::string_view m, boost::json::object f = {}) { log(LogLevel::info, m, std::move(f)); }
-  void warn(std::string_view m, boost::json::object f = {}) { log(LogLevel::warn, m, std::move(f)); }
-  void error(std::string_view m, boost::json::object f = {}) { log(LogLevel::error, m, std::move(f)); }
+  void debug(std::string_view m, boost::json::object f = {}) {
+    log(LogLevel::debug, m, std::move(f));
+  }
+  void info(std::string_view m, boost::json::object f = {}) {
+    log(LogLevel::info, m, std::move(f));
+  }
+  void warn(std::string_view m, boost::json::object f = {}) {
+    log(LogLevel::warn, m, std::move(f));
+  }
+  void error(std::string_view m, boost::json::object f = {}) {
+    log(LogLevel::error, m, std::move(f));
+  }
 
   /// Emits one metric in Embedded Metric Format, namespace "QrUpload", dimension "Service".
   /// `unit` is a CloudWatch unit ("Count", "Seconds", "Milliseconds").

@@ -15,8 +15,8 @@ int hex_value(char c) {
 
 }  // namespace
 
-std::string make_upload_key(std::string_view session_id, std::int64_t millis, std::string_view nonce,
-                            std::string_view extension) {
+std::string make_upload_key(std::string_view session_id, std::int64_t millis,
+                            std::string_view nonce, std::string_view extension) {
   std::string key(constants::upload_prefix);
   key.append(session_id).append("/image-").append(std::to_string(millis));
   if (!nonce.empty()) key.append("-").append(nonce);

@@ -11,8 +11,8 @@ namespace qr {
 /// session-uploads/{sessionId}/image-{millis}-{nonce}{extension}. The spec's key is
 /// image-{timestamp}; the nonce keeps two URLs issued in one millisecond apart, so an event for a
 /// rejected or superseded upload can never be taken for the current one.
-std::string make_upload_key(std::string_view session_id, std::int64_t millis, std::string_view nonce,
-                            std::string_view extension);
+std::string make_upload_key(std::string_view session_id, std::int64_t millis,
+                            std::string_view nonce, std::string_view extension);
 
 /// Decodes an S3 event key, which is form-URL-encoded: '+' becomes a space, then %XX.
 /// nullopt for a malformed escape.

@@ -7,9 +7,12 @@ namespace qr {
 
 std::string_view to_string(SessionStatus status) {
   switch (status) {
-    case SessionStatus::awaiting_scan: return "AWAITING_SCAN";
-    case SessionStatus::upload_requested: return "UPLOAD_REQUESTED";
-    case SessionStatus::completed: return "COMPLETED";
+    case SessionStatus::awaiting_scan:
+      return "AWAITING_SCAN";
+    case SessionStatus::upload_requested:
+      return "UPLOAD_REQUESTED";
+    case SessionStatus::completed:
+      return "COMPLETED";
   }
   return "AWAITING_SCAN";
 }
@@ -26,9 +29,12 @@ std::span<const SessionStatus> allowed_sources(SessionStatus to) {
       SessionStatus::awaiting_scan, SessionStatus::upload_requested};
   static constexpr std::array<SessionStatus, 1> to_completed{SessionStatus::upload_requested};
   switch (to) {
-    case SessionStatus::upload_requested: return to_upload_requested;
-    case SessionStatus::completed: return to_completed;
-    case SessionStatus::awaiting_scan: return {};
+    case SessionStatus::upload_requested:
+      return to_upload_requested;
+    case SessionStatus::completed:
+      return to_completed;
+    case SessionStatus::awaiting_scan:
+      return {};
   }
   return {};
 }

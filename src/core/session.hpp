@@ -30,17 +30,17 @@ bool transition_allowed(SessionStatus from, SessionStatus to);
 
 /// One upload session. Field names in storage and JSON follow the spec (camelCase).
 struct Session {
-  std::string session_id;                       ///< sessionId: a lowercase UUIDv4
+  std::string session_id;                               ///< sessionId: a lowercase UUIDv4
   SessionStatus status = SessionStatus::awaiting_scan;  ///< status
-  std::int64_t created_at = 0;                  ///< createdAt, epoch seconds
-  std::int64_t expires_at = 0;                  ///< expiresAt, epoch seconds (also the TTL)
-  std::optional<std::string> ws_connection_id;  ///< wsConnectionId: absent when none
-  std::optional<std::string> upload_key;        ///< uploadKey: the key issued to the phone
-  std::optional<std::int64_t> completed_at;     ///< completedAt, epoch seconds
-  std::optional<std::string> content_type;      ///< contentType signed into the upload URL
+  std::int64_t created_at = 0;                          ///< createdAt, epoch seconds
+  std::int64_t expires_at = 0;                          ///< expiresAt, epoch seconds (also the TTL)
+  std::optional<std::string> ws_connection_id;          ///< wsConnectionId: absent when none
+  std::optional<std::string> upload_key;                ///< uploadKey: the key issued to the phone
+  std::optional<std::int64_t> completed_at;             ///< completedAt, epoch seconds
+  std::optional<std::string> content_type;              ///< contentType signed into the upload URL
   std::optional<std::string> desktop_token_hash;  ///< desktopTokenHash: hex SHA-256 of the token
   bool ws_token_bound = false;  ///< wsTokenBound: the connection presented the desktop token
-  std::optional<std::int64_t> upload_size;      ///< uploadSize of the accepted object, bytes
+  std::optional<std::int64_t> upload_size;  ///< uploadSize of the accepted object, bytes
 
   bool operator==(const Session&) const = default;
 };

@@ -22,9 +22,13 @@ Digest hmac_sha256(const Digest& key, std::string_view data);
 
 /// Lowercase hex of `bytes`.
 std::string hex(std::span<const unsigned char> bytes);
-inline std::string hex(const Digest& d) { return hex(std::span<const unsigned char>(d)); }
+inline std::string hex(const Digest& d) {
+  return hex(std::span<const unsigned char>(d));
+}
 /// Lowercase hex SHA-256 of `data`.
-inline std::string sha256_hex(std::string_view data) { return hex(sha256(data)); }
+inline std::string sha256_hex(std::string_view data) {
+  return hex(sha256(data));
+}
 
 /// URL-safe base64 without padding (RFC 4648 section 5).
 std::string base64url(std::span<const unsigned char> bytes);

@@ -19,12 +19,12 @@ namespace qr::functions {
 
 /// An HTTP API request (payload format 2.0).
 struct HttpRequest {
-  std::string method;                        ///< requestContext.http.method, uppercase
-  std::string path;                          ///< path without the stage prefix
-  std::map<std::string, std::string> query;  ///< queryStringParameters
+  std::string method;                          ///< requestContext.http.method, uppercase
+  std::string path;                            ///< path without the stage prefix
+  std::map<std::string, std::string> query;    ///< queryStringParameters
   std::map<std::string, std::string> headers;  ///< headers, names lowercase
-  std::optional<std::string> body;           ///< decoded body (base64 undone), if any
-  std::string request_id;                    ///< requestContext.requestId
+  std::optional<std::string> body;             ///< decoded body (base64 undone), if any
+  std::string request_id;                      ///< requestContext.requestId
 
   /// The query parameter `name`, if present.
   std::optional<std::string_view> query_param(std::string_view name) const;
@@ -44,9 +44,9 @@ struct WebSocketEvent {
 
 /// One record of an S3 event notification.
 struct S3Record {
-  std::string event_name;  ///< e.g. "ObjectCreated:Put"
-  std::string bucket;      ///< s3.bucket.name
-  std::string raw_key;     ///< s3.object.key as delivered (form-URL-encoded)
+  std::string event_name;             ///< e.g. "ObjectCreated:Put"
+  std::string bucket;                 ///< s3.bucket.name
+  std::string raw_key;                ///< s3.object.key as delivered (form-URL-encoded)
   std::optional<std::uint64_t> size;  ///< s3.object.size
 };
 

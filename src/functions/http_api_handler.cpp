@@ -25,7 +25,8 @@ Response route(const HttpRequest& request, handlers::Context& ctx) {
   if (path.starts_with(sessions_prefix) &&
       path.find('/', sessions_prefix.size()) == std::string::npos) {
     if (method == "GET")
-      return handlers::get_session(request, std::string_view(path).substr(sessions_prefix.size()), ctx);
+      return handlers::get_session(request, std::string_view(path).substr(sessions_prefix.size()),
+                                   ctx);
     return error_response(405, "Method Not Allowed");
   }
   return error_response(404, "Not Found");

@@ -14,7 +14,8 @@ Response route(const boost::json::value& event, handlers::Context& ctx) {
   if (root && root->contains("requestContext")) {
     auto ws = parse_websocket_event(event);
     if (!ws) return error_response(400, "Unknown event type");
-    if (!ws->request_id.empty() && ctx.log.request_id().empty()) ctx.log.set_request_id(ws->request_id);
+    if (!ws->request_id.empty() && ctx.log.request_id().empty())
+      ctx.log.set_request_id(ws->request_id);
     if (ws->route_key == "$connect") return handlers::websocket_connect(*ws, ctx);
     if (ws->route_key == "$disconnect") return handlers::websocket_disconnect(*ws, ctx);
     ctx.log.warn("unknown route", {{"routeKey", ws->route_key}});
@@ -30,7 +31,8 @@ Response route(const boost::json::value& event, handlers::Context& ctx) {
 
 }  // namespace
 
-boost::json::value websocket_event_handler(const boost::json::value& event, handlers::Context& ctx) {
+boost::json::value websocket_event_handler(const boost::json::value& event,
+                                           handlers::Context& ctx) {
   try {
     return encode_event_response(route(event, ctx));
   } catch (const std::exception& e) {

@@ -1,8 +1,8 @@
 #include <boost/json/object.hpp>
 
+#include "core/validators.hpp"
 #include "crypto/crypto.hpp"
 #include "handlers/handlers.hpp"
-#include "core/validators.hpp"
 
 namespace qr::handlers {
 
@@ -18,7 +18,9 @@ std::string new_desktop_token(Random& random) {
   return crypto::base64url(bytes);
 }
 
-std::string hash_token(std::string_view token) { return crypto::sha256_hex(token); }
+std::string hash_token(std::string_view token) {
+  return crypto::sha256_hex(token);
+}
 
 bool token_matches(const Session& session, std::string_view token) {
   if (!session.desktop_token_hash || token.empty()) return false;
@@ -41,8 +43,8 @@ bool notify_desktop(const Session& session, std::string_view message, Context& c
     still_same.connection_is = connection;
     if (auto cleared = ctx.sessions.update(session.session_id, clear, still_same);
         !cleared && cleared.error().code != ErrorCode::condition_failed)
-      ctx.log.warn("could not clear gone connection", {{"sessionId", session.session_id},
-                                                       {"error", cleared.error().detail}});
+      ctx.log.warn("could not clear gone connection",
+                   {{"sessionId", session.session_id}, {"error", cleared.error().detail}});
     return false;
   }
   ctx.log.error("notification failed", {{"sessionId", session.session_id},

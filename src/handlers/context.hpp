@@ -1,5 +1,6 @@
 #pragma once
-// What every handler is given: the ports and the settings. Built once per process by an entry point.
+// What every handler is given: the ports and the settings. Built once per process by an entry
+// point.
 
 #include <cstdint>
 

@@ -12,7 +12,8 @@ Response create_session(const HttpRequest& request, Context& ctx) {
     boost::system::error_code ec;
     const auto body = boost::json::parse(*request.body, ec);
     if (ec) return functions::error_response(400, "Invalid JSON body");
-    if (!body.is_object()) return functions::error_response(400, "Request body must be a JSON object");
+    if (!body.is_object())
+      return functions::error_response(400, "Request body must be a JSON object");
   }
 
   const std::int64_t now = ctx.clock.now_seconds();
@@ -34,9 +35,10 @@ Response create_session(const HttpRequest& request, Context& ctx) {
 
   ctx.log.info("session created", {{"sessionId", session.session_id}});
   ctx.log.metric("SessionsCreated", 1);
-  return Response{200, {{"sessionId", session.session_id},
-                        {"expiresAt", session.expires_at},
-                        {"desktopToken", token}}};
+  return Response{200,
+                  {{"sessionId", session.session_id},
+                   {"expiresAt", session.expires_at},
+                   {"desktopToken", token}}};
 }
 
 }  // namespace qr::handlers

@@ -50,8 +50,8 @@ Response generate_presigned_url(const HttpRequest& request, Context& ctx) {
   ctx.random.fill(std::as_writable_bytes(std::span(nonce)));
   const std::string key =
       make_upload_key(session_id, ctx.clock.now_millis(), crypto::hex(nonce), extension);
-  auto presigned = ctx.objects.presign_put(key, content_type, content_length,
-                                           std::chrono::seconds(ctx.settings.upload_url_ttl_seconds));
+  auto presigned = ctx.objects.presign_put(
+      key, content_type, content_length, std::chrono::seconds(ctx.settings.upload_url_ttl_seconds));
   if (!presigned) return internal_error(ctx, "presigning upload failed", presigned.error());
 
   SessionUpdate changes;
@@ -66,20 +66,22 @@ Response generate_presigned_url(const HttpRequest& request, Context& ctx) {
     // Lost a race: the session completed (or vanished) between our read and this write.
     if (updated.error().code == ErrorCode::condition_failed)
       return error_response(400, "Session already completed");
-    if (updated.error().code == ErrorCode::not_found) return error_response(404, "Session not found");
+    if (updated.error().code == ErrorCode::not_found)
+      return error_response(404, "Session not found");
     return internal_error(ctx, "updating session failed", updated.error());
   }
 
-  ctx.log.info("upload url issued", {{"sessionId", session_id}, {"uploadKey", key},
-                                     {"contentType", content_type}});
+  ctx.log.info("upload url issued",
+               {{"sessionId", session_id}, {"uploadKey", key}, {"contentType", content_type}});
   ctx.log.metric("UploadUrlsIssued", 1);
   boost::json::object headers;
   for (const auto& [name, value] : presigned->headers) headers[name] = value;
-  return Response{200, {{"uploadUrl", presigned->url},
-                        {"uploadKey", key},
-                        {"method", presigned->method},
-                        {"headers", std::move(headers)},
-                        {"expiresIn", ctx.settings.upload_url_ttl_seconds}}};
+  return Response{200,
+                  {{"uploadUrl", presigned->url},
+                   {"uploadKey", key},
+                   {"method", presigned->method},
+                   {"headers", std::move(headers)},
+                   {"expiresIn", ctx.settings.upload_url_ttl_seconds}}};
 }
 
 }  // namespace qr::handlers

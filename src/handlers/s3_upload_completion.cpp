@@ -11,13 +11,14 @@ namespace {
 enum class Outcome { completed, duplicate, ignored, rejected, failed };
 
 Outcome ignore(Context& ctx, std::string_view why, const S3Record& record) {
-  ctx.log.info("s3 record ignored", {{"reason", why}, {"key", record.raw_key},
-                                     {"eventName", record.event_name}});
+  ctx.log.info("s3 record ignored",
+               {{"reason", why}, {"key", record.raw_key}, {"eventName", record.event_name}});
   return Outcome::ignored;
 }
 
 Outcome fail_record(Context& ctx, std::string_view what, const Error& error, std::string_view key) {
-  ctx.log.error(what, {{"key", key}, {"errorCode", to_string(error.code)}, {"error", error.detail}});
+  ctx.log.error(what,
+                {{"key", key}, {"errorCode", to_string(error.code)}, {"error", error.detail}});
   return Outcome::failed;
 }
 
@@ -26,8 +27,8 @@ Outcome reject_upload(const Session& session, const std::string& key, std::strin
                       Context& ctx, boost::json::array& rejections) {
   if (auto removed = ctx.objects.remove(key); !removed)
     return fail_record(ctx, "deleting rejected upload failed", removed.error(), key);
-  ctx.log.warn("upload rejected", {{"sessionId", session.session_id}, {"key", key},
-                                   {"reason", reason}});
+  ctx.log.warn("upload rejected",
+               {{"sessionId", session.session_id}, {"key", key}, {"reason", reason}});
   ctx.log.metric("UploadsRejected", 1);
   const std::string error = std::string("Upload rejected: ").append(reason);
   rejections.push_back(boost::json::object{{"key", key}, {"reason", error}});
@@ -53,15 +54,16 @@ std::string completion_message(const Session& session, Context& ctx) {
       if (session.content_type) message["contentType"] = *session.content_type;
       if (session.upload_size) message["size"] = *session.upload_size;
     } else {
-      ctx.log.error("presigning download failed", {{"sessionId", session.session_id},
-                                                   {"error", url.error().detail}});
+      ctx.log.error("presigning download failed",
+                    {{"sessionId", session.session_id}, {"error", url.error().detail}});
     }
   }
   return boost::json::serialize(message);
 }
 
 Outcome process(const S3Record& record, Context& ctx, boost::json::array& rejections) {
-  if (!record.event_name.starts_with("ObjectCreated")) return ignore(ctx, "not ObjectCreated", record);
+  if (!record.event_name.starts_with("ObjectCreated"))
+    return ignore(ctx, "not ObjectCreated", record);
   const auto key = decode_event_key(record.raw_key);
   if (!key || key->empty()) return ignore(ctx, "malformed key", record);
   const auto session_id = session_id_from_key(*key);
@@ -73,7 +75,8 @@ Outcome process(const S3Record& record, Context& ctx, boost::json::array& reject
   const Session& session = **found;
   if (session.upload_key != *key) return ignore(ctx, "not the session's issued uploadKey", record);
   if (session.status == SessionStatus::completed) {
-    ctx.log.info("duplicate event for completed session", {{"sessionId", *session_id}, {"key", *key}});
+    ctx.log.info("duplicate event for completed session",
+                 {{"sessionId", *session_id}, {"key", *key}});
     return Outcome::duplicate;
   }
 
@@ -83,7 +86,8 @@ Outcome process(const S3Record& record, Context& ctx, boost::json::array& reject
   if (!*info) return ignore(ctx, "object no longer exists", record);
   if ((*info)->size > ctx.settings.max_upload_bytes)
     return reject_upload(session, *key, "file too large", ctx, rejections);
-  const std::string signed_type = session.content_type.value_or(std::string(constants::wildcard_image_type));
+  const std::string signed_type =
+      session.content_type.value_or(std::string(constants::wildcard_image_type));
   if (!head_matches_type(signed_type, (*info)->head))
     return reject_upload(session, *key,
                          signed_type == constants::wildcard_image_type
@@ -108,16 +112,18 @@ Outcome process(const S3Record& record, Context& ctx, boost::json::array& reject
   if (!updated) {
     if (updated.error().code == ErrorCode::condition_failed) {
       // A concurrent delivery completed it first, or the phone asked for a new URL meanwhile.
-      ctx.log.info("completion lost a race; nothing to do", {{"sessionId", *session_id}, {"key", *key}});
+      ctx.log.info("completion lost a race; nothing to do",
+                   {{"sessionId", *session_id}, {"key", *key}});
       return Outcome::duplicate;
     }
     return fail_record(ctx, "completing session failed", updated.error(), *key);
   }
 
-  ctx.log.info("upload completed", {{"sessionId", *session_id}, {"key", *key},
-                                    {"size", (*info)->size}});
+  ctx.log.info("upload completed",
+               {{"sessionId", *session_id}, {"key", *key}, {"size", (*info)->size}});
   ctx.log.metric("UploadsCompleted", 1);
-  ctx.log.metric("SessionDurationSeconds", static_cast<double>(now - session.created_at), "Seconds");
+  ctx.log.metric("SessionDurationSeconds", static_cast<double>(now - session.created_at),
+                 "Seconds");
   notify_desktop(*updated, completion_message(*updated, ctx), ctx);
   return Outcome::completed;
 }

@@ -8,8 +8,8 @@ Response websocket_disconnect(const WebSocketEvent& event, Context& ctx) {
   if (event.connection_id.empty()) return ok;
   auto found = ctx.sessions.find_by_connection(event.connection_id);
   if (!found) {
-    ctx.log.warn("looking up connection failed", {{"connectionId", event.connection_id},
-                                                  {"error", found.error().detail}});
+    ctx.log.warn("looking up connection failed",
+                 {{"connectionId", event.connection_id}, {"error", found.error().detail}});
     return ok;
   }
   if (!*found) return ok;
@@ -23,11 +23,11 @@ Response websocket_disconnect(const WebSocketEvent& event, Context& ctx) {
   auto cleared = ctx.sessions.update((*found)->session_id, clear, condition);
   if (!cleared && cleared.error().code != ErrorCode::condition_failed &&
       cleared.error().code != ErrorCode::not_found)
-    ctx.log.warn("clearing connection failed", {{"connectionId", event.connection_id},
-                                                {"error", cleared.error().detail}});
+    ctx.log.warn("clearing connection failed",
+                 {{"connectionId", event.connection_id}, {"error", cleared.error().detail}});
   else
-    ctx.log.info("connection closed", {{"sessionId", (*found)->session_id},
-                                       {"connectionId", event.connection_id}});
+    ctx.log.info("connection closed",
+                 {{"sessionId", (*found)->session_id}, {"connectionId", event.connection_id}});
   return ok;
 }
 

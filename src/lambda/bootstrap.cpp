@@ -108,7 +108,8 @@ int run_bootstrap(const FunctionSpec& spec, int argc, char** argv) {
     // The loop's one catch-all turns this into an invocation error, which is what makes Lambda
     // deliver an asynchronous (S3) event again; see should_redeliver.
     if (functions::should_redeliver(event, response))
-      throw std::runtime_error("S3 records failed on a storage error; the event will be redelivered");
+      throw std::runtime_error(
+          "S3 records failed on a storage error; the event will be redelivered");
     return response;
   };
   auto ended = run_loop(runtime, handler, log);

@@ -31,15 +31,19 @@ Result<std::string> load_or_create_secret(const fs::path& file) {
     std::string secret;
     std::getline(in, secret);
     if (secret.size() >= 32) return secret;
-    return fail(ErrorCode::internal, file.string() + " is not a valid secret; delete it to make a new one");
+    return fail(ErrorCode::internal,
+                file.string() + " is not a valid secret; delete it to make a new one");
   }
   unsigned char bytes[32];
   crypto::OsRandom().fill(std::as_writable_bytes(std::span(bytes)));
   const std::string secret = crypto::hex(bytes);
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return fail(ErrorCode::internal, "cannot create " + file.string() + ": " + std::strerror(errno));
+  if (fd < 0)
+    return fail(ErrorCode::internal,
+                "cannot create " + file.string() + ": " + std::strerror(errno));
   const std::string line = secret + "\n";
-  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
   ::close(fd);
   if (!ok) return fail(ErrorCode::internal, "cannot write " + file.string());
   return secret;
@@ -55,7 +59,8 @@ std::string host_of(std::string_view url) {
 }  // namespace
 
 Result<std::unique_ptr<DiskObjectStore>> DiskObjectStore::open(const fs::path& data_dir,
-                                                               std::string public_url, Clock& clock) {
+                                                               std::string public_url,
+                                                               Clock& clock) {
   std::error_code ec;
   const fs::path root = data_dir / "objects";
   const fs::path tmp = data_dir / "tmp";
@@ -73,8 +78,8 @@ Result<std::unique_ptr<DiskObjectStore>> DiskObjectStore::open(const fs::path& d
       new DiskObjectStore(root, tmp, std::move(public_url), host, std::move(*secret), clock));
 }
 
-DiskObjectStore::DiskObjectStore(fs::path root, fs::path tmp, std::string public_url, std::string host,
-                                 std::string secret, Clock& clock)
+DiskObjectStore::DiskObjectStore(fs::path root, fs::path tmp, std::string public_url,
+                                 std::string host, std::string secret, Clock& clock)
     : root_(std::move(root)),
       tmp_(std::move(tmp)),
       public_url_(std::move(public_url)),
@@ -92,11 +97,12 @@ std::optional<fs::path> DiskObjectStore::path_for(std::string_view key) const {
 
 aws::SignableRequest DiskObjectStore::request_for(std::string method, std::string_view key) const {
   // Keys are of the upload layout (checked by the callers), so they need no percent-encoding.
-  return aws::SignableRequest{std::move(method), std::string(url_prefix) + std::string(key), {},
-                              {{"host", host_}}};
+  return aws::SignableRequest{
+      std::move(method), std::string(url_prefix) + std::string(key), {}, {{"host", host_}}};
 }
 
-Result<PresignedRequest> DiskObjectStore::presign_put(std::string_view key, std::string_view content_type,
+Result<PresignedRequest> DiskObjectStore::presign_put(std::string_view key,
+                                                      std::string_view content_type,
                                                       std::optional<std::uint64_t> content_length,
                                                       std::chrono::seconds expires_in) {
   if (!path_for(key)) return fail(ErrorCode::invalid_input, "key outside the upload layout");
@@ -114,14 +120,16 @@ Result<PresignedRequest> DiskObjectStore::presign_put(std::string_view key, std:
   return out;
 }
 
-Result<std::string> DiskObjectStore::presign_get(std::string_view key, std::chrono::seconds expires_in) {
+Result<std::string> DiskObjectStore::presign_get(std::string_view key,
+                                                 std::chrono::seconds expires_in) {
   if (!path_for(key)) return fail(ErrorCode::invalid_input, "key outside the upload layout");
   const auto request = request_for("GET", key);
   const auto signature = signer_.presign(request, aws::kUnsignedPayload, expires_in, clock_.now());
   return public_url_ + request.path + "?" + signature.query_string;
 }
 
-Result<std::optional<ObjectInfo>> DiskObjectStore::inspect(std::string_view key, std::size_t head_bytes) {
+Result<std::optional<ObjectInfo>> DiskObjectStore::inspect(std::string_view key,
+                                                           std::size_t head_bytes) {
   const auto path = path_for(key);
   if (!path) return fail(ErrorCode::invalid_input, "key outside the upload layout");
   std::ifstream in(*path, std::ios::binary);
@@ -161,7 +169,8 @@ Result<void> DiskObjectStore::commit(const fs::path& temp, std::string_view key)
   if (!path) return fail(ErrorCode::invalid_input, "key outside the upload layout");
   std::error_code ec;
   fs::create_directories(path->parent_path(), ec);
-  if (ec) return fail(ErrorCode::internal, "mkdir " + path->parent_path().string() + ": " + ec.message());
+  if (ec)
+    return fail(ErrorCode::internal, "mkdir " + path->parent_path().string() + ": " + ec.message());
   // link() then unlink(): atomic like rename(), but never replaces an existing object.
   if (::link(temp.c_str(), path->c_str()) != 0) {
     const int err = errno;

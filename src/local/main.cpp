@@ -122,13 +122,16 @@ int serve(int argc, char** argv) {
     }
     return std::nullopt;
   };
-  for (const Setting s : {Setting{"--port", "QR_UPLOAD_PORT"}, {"--bind", "QR_UPLOAD_BIND"},
-                          {"--data-dir", "QR_UPLOAD_DATA_DIR"}, {"--public-url", "QR_UPLOAD_PUBLIC_URL"},
+  for (const Setting s : {Setting{"--port", "QR_UPLOAD_PORT"},
+                          {"--bind", "QR_UPLOAD_BIND"},
+                          {"--data-dir", "QR_UPLOAD_DATA_DIR"},
+                          {"--public-url", "QR_UPLOAD_PUBLIC_URL"},
                           {"--max-upload-bytes", "QR_UPLOAD_MAX_UPLOAD_BYTES"},
                           {"--session-ttl-seconds", "QR_UPLOAD_SESSION_TTL_SECONDS"},
                           {"--upload-url-ttl-seconds", "QR_UPLOAD_URL_TTL_SECONDS"},
                           {"--idle-timeout-seconds", "QR_UPLOAD_IDLE_TIMEOUT_SECONDS"},
-                          {"--web-dir", "QR_UPLOAD_WEB_DIR"}, {"--threads", "QR_UPLOAD_THREADS"}}) {
+                          {"--web-dir", "QR_UPLOAD_WEB_DIR"},
+                          {"--threads", "QR_UPLOAD_THREADS"}}) {
     if (const char* v = std::getenv(s.env); v && *v)
       if (auto err = apply(s.flag, v)) return die(std::string(s.env) + ": " + *err);
   }
@@ -170,10 +173,12 @@ int serve(int argc, char** argv) {
 
   const std::string url = (*server)->public_url() + "/";
   qr::Logger log;
-  log.info("listening", {{"url", url}, {"port", (*server)->port()},
+  log.info("listening", {{"url", url},
+                         {"port", (*server)->port()},
                          {"dataDir", options.data_dir.string()},
                          {"maxUploadBytes", options.max_upload_bytes}});
-  std::fprintf(stderr, "\nqr-upload is running. Open this on your computer:\n\n    %s\n\n", url.c_str());
+  std::fprintf(stderr, "\nqr-upload is running. Open this on your computer:\n\n    %s\n\n",
+               url.c_str());
   print_qr(url);
   std::fprintf(stderr, "\nPress Ctrl-C to stop.\n");
   (*server)->run();

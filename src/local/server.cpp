@@ -1,15 +1,15 @@
 #include "local/server.hpp"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <unistd.h>
 #include <boost/asio.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
-#include <ifaddrs.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <deque>
@@ -136,26 +136,29 @@ json::object http_event(const http::request_header<Fields>& req, std::string_vie
     else
       query[name] = value;
   }
-  json::object event{
-      {"version", "2.0"},
-      {"routeKey", "$default"},
-      {"rawPath", path},
-      {"rawQueryString", raw_query},
-      {"headers", std::move(headers)},
-      {"requestContext",
-       {{"http", {{"method", std::string(req.method_string())}, {"path", path},
-                  {"protocol", "HTTP/1.1"}, {"sourceIp", source_ip}}},
-        {"requestId", request_id},
-        {"routeKey", "$default"},
-        {"stage", "$default"}}},
-      {"isBase64Encoded", false}};
+  json::object event{{"version", "2.0"},
+                     {"routeKey", "$default"},
+                     {"rawPath", path},
+                     {"rawQueryString", raw_query},
+                     {"headers", std::move(headers)},
+                     {"requestContext",
+                      {{"http",
+                        {{"method", std::string(req.method_string())},
+                         {"path", path},
+                         {"protocol", "HTTP/1.1"},
+                         {"sourceIp", source_ip}}},
+                       {"requestId", request_id},
+                       {"routeKey", "$default"},
+                       {"stage", "$default"}}},
+                     {"isBase64Encoded", false}};
   if (!query.empty()) event["queryStringParameters"] = std::move(query);
   if (!body.empty()) event["body"] = body;
   return event;
 }
 
 // Turns a router's response document into an HTTP response.
-http::response<http::string_body> from_router(const json::object& doc, unsigned version, bool keep_alive) {
+http::response<http::string_body> from_router(const json::object& doc, unsigned version,
+                                              bool keep_alive) {
   http::response<http::string_body> res;
   res.version(version);
   res.result(static_cast<unsigned>(doc.at("statusCode").to_number<std::int64_t>()));
@@ -167,8 +170,8 @@ http::response<http::string_body> from_router(const json::object& doc, unsigned 
   return res;
 }
 
-http::response<http::string_body> json_response(unsigned status, json::object body, unsigned version,
-                                                bool keep_alive) {
+http::response<http::string_body> json_response(unsigned status, json::object body,
+                                                unsigned version, bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(status), version};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::access_control_allow_origin, "*");
@@ -179,8 +182,8 @@ http::response<http::string_body> json_response(unsigned status, json::object bo
   return res;
 }
 
-http::response<http::string_body> error_json(unsigned status, std::string_view message, unsigned version,
-                                             bool keep_alive) {
+http::response<http::string_body> error_json(unsigned status, std::string_view message,
+                                             unsigned version, bool keep_alive) {
   return json_response(status, {{"error", message}}, version, keep_alive);
 }
 
@@ -191,7 +194,8 @@ aws::SignableRequest signable(const http::request_header<>& req) {
   out.method = std::string(req.method_string());
   out.path = std::string(target.substr(0, q));
   if (q != std::string_view::npos) out.query = aws::parse_query(target.substr(q + 1));
-  for (const auto& field : req) out.headers.emplace_back(lowercase(field.name_string()), std::string(field.value()));
+  for (const auto& field : req)
+    out.headers.emplace_back(lowercase(field.name_string()), std::string(field.value()));
   return out;
 }
 
@@ -212,7 +216,8 @@ class WebSocketSession final : public HubConnection,
     timeouts.keep_alive_pings = true;
     ws_.set_option(timeouts);
     ws_.read_message_max(4096);
-    ws_.async_accept(req, beast::bind_front_handler(&WebSocketSession::on_accept, shared_from_this()));
+    ws_.async_accept(req,
+                     beast::bind_front_handler(&WebSocketSession::on_accept, shared_from_this()));
   }
 
   // The socket back, for a connection that $connect refused before the upgrade was accepted.
@@ -234,7 +239,8 @@ class WebSocketSession final : public HubConnection,
   }
 
   void do_read() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::on_read, shared_from_this()));
+    ws_.async_read(buffer_,
+                   beast::bind_front_handler(&WebSocketSession::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -261,10 +267,11 @@ class WebSocketSession final : public HubConnection,
     closed_ = true;
     open_ = false;
     shared_->hub.remove(id_);
-    const json::object event{{"requestContext", {{"routeKey", "$disconnect"},
-                                                 {"eventType", "DISCONNECT"},
-                                                 {"connectionId", id_},
-                                                 {"requestId", shared_->new_id()}}}};
+    const json::object event{{"requestContext",
+                              {{"routeKey", "$disconnect"},
+                               {"eventType", "DISCONNECT"},
+                               {"connectionId", id_},
+                               {"requestId", shared_->new_id()}}}};
     shared_->call(functions::websocket_event_handler, event);
   }
 
@@ -289,8 +296,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   }
 
   void start() {
-    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&HttpSession::do_read_header,
-                                                                     shared_from_this()));
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&HttpSession::do_read_header, shared_from_this()));
   }
 
  private:
@@ -320,7 +327,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
 
   void read_small_body(Next next) {
     if (auto length = header_parser_->content_length(); length && *length > max_api_body)
-      return reply(error_json(413, "Request body too large", header_parser_->get().version(), false));
+      return reply(
+          error_json(413, "Request body too large", header_parser_->get().version(), false));
     body_parser_.emplace(std::move(*header_parser_));
     body_parser_->body_limit(max_api_body);
     stream_.expires_after(std::chrono::seconds(shared_->options.idle_timeout_seconds));
@@ -340,10 +348,12 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     const bool keep = req.keep_alive();
     if (path == "/sessions" || path.starts_with("/sessions/") || path == "/upload-url") {
       const auto event = http_event(req, req.body(), shared_->new_id(), source_ip_);
-      return reply(from_router(shared_->call(functions::http_api_handler, event), req.version(), keep));
+      return reply(
+          from_router(shared_->call(functions::http_api_handler, event), req.version(), keep));
     }
     if (req.method() != http::verb::get && req.method() != http::verb::head)
-      return reply(error_json(req.method() == http::verb::options ? 204 : 404, "Not Found", req.version(), keep));
+      return reply(error_json(req.method() == http::verb::options ? 204 : 404, "Not Found",
+                              req.version(), keep));
     if (path.starts_with(DiskObjectStore::url_prefix)) return download(req);
     if (path == "/config.js") {
       http::response<http::string_body> res{http::status::ok, req.version()};
@@ -362,7 +372,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     if (name == "phone") name = "phone.html";
     // Only plain file names directly inside web/: nothing else on disk can be named.
     const bool plain = !name.empty() && name.front() != '.' &&
-                       name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+                       name.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
                            std::string::npos;
     const fs::path file = shared_->options.web_dir / name;
     beast::error_code ec;
@@ -416,7 +427,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     const unsigned v = req.version();
     const auto request = signable(req);
     upload_key_ = request.path.substr(DiskObjectStore::url_prefix.size());
-    if (!shared_->objects->path_for(upload_key_)) return reply(error_json(400, "Invalid key", v, false));
+    if (!shared_->objects->path_for(upload_key_))
+      return reply(error_json(400, "Invalid key", v, false));
     if (auto ok = shared_->objects->verify(request); !ok)
       return reply(error_json(403, "Forbidden: " + ok.error().detail, v, false));
     const auto max = shared_->options.max_upload_bytes;
@@ -429,15 +441,17 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     beast::error_code ec;
     upload_parser_->get().body().open(temp_.c_str(), beast::file_mode::write_new, ec);
     if (ec) {
-      shared_->log.error("cannot open upload file", {{"path", temp_.string()}, {"error", ec.message()}});
+      shared_->log.error("cannot open upload file",
+                         {{"path", temp_.string()}, {"error", ec.message()}});
       return reply(error_json(500, "Internal server error", v, false));
     }
     if (beast::iequals(upload_parser_->get()[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, v);
-      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
-        if (ec) return self->abort_upload();
-        self->read_upload();
-      });
+      http::async_write(stream_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+                          if (ec) return self->abort_upload();
+                          self->read_upload();
+                        });
       return;
     }
     read_upload();
@@ -484,7 +498,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
       // Objects are write-once: a second PUT to a used URL cannot replace a checked image.
       if (committed.error().code == ErrorCode::already_exists)
         return reply(error_json(409, "Object already exists", v, keep));
-      shared_->log.error("cannot store upload", {{"key", upload_key_}, {"error", committed.error().detail}});
+      shared_->log.error("cannot store upload",
+                         {{"key", upload_key_}, {"error", committed.error().detail}});
       return reply(error_json(500, "Internal server error", v, keep));
     }
     // Announce it exactly as S3 would: an ObjectCreated record with the form-encoded key.
@@ -494,8 +509,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
              {"eventVersion", "2.1"},
              {"eventSource", "qr-upload:local"},
              {"eventName", "ObjectCreated:Put"},
-             {"s3", {{"bucket", {{"name", "local"}}},
-                     {"object", {{"key", aws::uri_encode(upload_key_, true)}, {"size", size}}}}}}}}};
+             {"s3",
+              {{"bucket", {{"name", "local"}}},
+               {"object", {{"key", aws::uri_encode(upload_key_, true)}, {"size", size}}}}}}}}};
     const auto result = shared_->call(functions::websocket_event_handler, event);
     const auto body = json::parse(result.at("body").as_string()).as_object();
     if (result.at("statusCode").to_number<int>() != 200)
@@ -503,30 +519,34 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     // Locally the check runs before the PUT is answered, so the phone learns the verdict at once.
     if (const auto* rejections = body.if_contains("rejections");
         rejections && !rejections->as_array().empty())
-      return reply(error_json(422, rejections->as_array()[0].as_object().at("reason").as_string(), v, keep));
+      return reply(
+          error_json(422, rejections->as_array()[0].as_object().at("reason").as_string(), v, keep));
     reply(json_response(200, {{"uploadKey", upload_key_}, {"size", size}}, v, keep));
   }
 
   void upgrade(http::request<http::string_body> req) {
     const std::string connection_id = shared_->new_id();
-    auto session = std::make_shared<WebSocketSession>(stream_.release_socket(), shared_, connection_id);
+    auto session =
+        std::make_shared<WebSocketSession>(stream_.release_socket(), shared_, connection_id);
     shared_->hub.add(connection_id, session);
     const std::string_view target = req.target();
     const auto q = target.find('?');
     json::object query;
     if (q != std::string_view::npos)
       for (const auto& [name, value] : aws::parse_query(target.substr(q + 1))) query[name] = value;
-    json::object event{{"requestContext", {{"routeKey", "$connect"},
-                                           {"eventType", "CONNECT"},
-                                           {"connectionId", connection_id},
-                                           {"requestId", shared_->new_id()}}}};
+    json::object event{{"requestContext",
+                        {{"routeKey", "$connect"},
+                         {"eventType", "CONNECT"},
+                         {"connectionId", connection_id},
+                         {"requestId", shared_->new_id()}}}};
     if (!query.empty()) event["queryStringParameters"] = std::move(query);
     const auto result = shared_->call(functions::websocket_event_handler, event);
     const int status = result.at("statusCode").to_number<int>();
     if (status != 200) {
       shared_->hub.remove(connection_id);
       // Refused as API Gateway refuses: an HTTP answer instead of the upgrade.
-      auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), req.version());
+      auto res = std::make_shared<http::response<http::string_body>>(
+          static_cast<http::status>(status), req.version());
       res->set(http::field::content_type, "application/json");
       res->body() = result.at("body").as_string();
       res->keep_alive(false);
@@ -546,10 +566,11 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     auto res = std::make_shared<std::decay_t<Response>>(std::forward<Response>(response));
     const bool keep = res->keep_alive();
     stream_.expires_after(header_timeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
-      if (ec || !keep) return self->close();
-      self->do_read_header();
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
+                        if (ec || !keep) return self->close();
+                        self->do_read_header();
+                      });
   }
 
   // A lingering close: stop sending, then read and discard what the client is still sending
@@ -614,12 +635,15 @@ class ServerImpl final : public Server {
 
  private:
   void do_accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) std::make_shared<HttpSession>(std::move(socket), shared_)->start();
-      // Out of file descriptors and the like: keep accepting, the condition may pass.
-      do_accept();
-    });
+    acceptor_.async_accept(asio::make_strand(io_),
+                           [this](beast::error_code ec, tcp::socket socket) {
+                             if (ec == asio::error::operation_aborted) return;
+                             if (!ec)
+                               std::make_shared<HttpSession>(std::move(socket), shared_)->start();
+                             // Out of file descriptors and the like: keep accepting, the condition
+                             // may pass.
+                             do_accept();
+                           });
   }
 
   void schedule_sweep(std::chrono::seconds after) {
@@ -630,7 +654,8 @@ class ServerImpl final : public Server {
       if (auto swept = shared_->sessions->sweep_expired(cutoff); swept) {
         for (const auto& id : *swept)
           if (is_uuid(id)) shared_->objects->remove_session(id);
-        if (!swept->empty()) shared_->log.info("swept expired sessions", {{"count", swept->size()}});
+        if (!swept->empty())
+          shared_->log.info("swept expired sessions", {{"count", swept->size()}});
       } else {
         shared_->log.error("sweeping expired sessions failed", {{"error", swept.error().detail}});
       }
@@ -672,10 +697,11 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   std::error_code fs_ec;
   fs::create_directories(options.data_dir, fs_ec);
   if (fs_ec)
-    return fail(ErrorCode::internal, "cannot create data directory " + options.data_dir.string() + ": " +
-                                         fs_ec.message());
+    return fail(ErrorCode::internal, "cannot create data directory " + options.data_dir.string() +
+                                         ": " + fs_ec.message());
   if (::access(options.data_dir.c_str(), W_OK) != 0)
-    return fail(ErrorCode::internal, "data directory " + options.data_dir.string() + " is not writable");
+    return fail(ErrorCode::internal,
+                "data directory " + options.data_dir.string() + " is not writable");
   if (!fs::exists(options.web_dir / "index.html"))
     return fail(ErrorCode::internal, "web pages not found in " + options.web_dir.string() +
                                          " (set --web-dir or QR_UPLOAD_WEB_DIR)");
@@ -692,9 +718,11 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   if (ec) {
     std::string hint = ec == asio::error::address_in_use
                            ? " (another program uses it; choose another with --port)"
-                           : ec == asio::error::access_denied ? " (ports below 1024 need privileges)" : "";
+                       : ec == asio::error::access_denied ? " (ports below 1024 need privileges)"
+                                                          : "";
     return fail(ErrorCode::unavailable, "cannot listen on " + options.bind_address + ":" +
-                                            std::to_string(options.port) + ": " + ec.message() + hint);
+                                            std::to_string(options.port) + ": " + ec.message() +
+                                            hint);
   }
   acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail(ErrorCode::unavailable, "cannot listen: " + ec.message());
@@ -712,7 +740,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   if (!sessions) return std::unexpected(sessions.error());
   shared->sessions = std::move(*sessions);
   // No WebSocket survives a restart: forget the connections the database remembers.
-  if (auto cleared = shared->sessions->clear_connections(); !cleared) return std::unexpected(cleared.error());
+  if (auto cleared = shared->sessions->clear_connections(); !cleared)
+    return std::unexpected(cleared.error());
   auto objects = DiskObjectStore::open(options.data_dir, options.public_url, shared->clock);
   if (!objects) return std::unexpected(objects.error());
   shared->objects = std::move(*objects);

@@ -15,13 +15,13 @@ namespace qr::local {
 /// Everything `serve` is configured with.
 struct ServerOptions {
   std::string bind_address = "0.0.0.0";
-  std::uint16_t port = 8080;                  ///< 0: any free port (tests)
+  std::uint16_t port = 8080;  ///< 0: any free port (tests)
   std::filesystem::path data_dir = "data";
-  std::string public_url;                     ///< base URL for the QR code and signed URLs
+  std::string public_url;  ///< base URL for the QR code and signed URLs
   std::uint64_t max_upload_bytes = 25ull * 1024 * 1024;
   std::int64_t session_ttl_seconds = 1800;
   std::int64_t upload_url_ttl_seconds = 300;  ///< lifetime of a signed upload URL
-  int idle_timeout_seconds = 30;               ///< an upload silent this long is abandoned
+  int idle_timeout_seconds = 30;              ///< an upload silent this long is abandoned
   std::filesystem::path web_dir;              ///< the pages (web/)
   int threads = 2;
 };

@@ -65,7 +65,8 @@ std::optional<std::int64_t> column_int(sqlite3_stmt* st, int i) {
 Session read_row(sqlite3_stmt* st) {
   Session s;
   s.session_id = *column_text(st, 0);
-  s.status = parse_session_status(column_text(st, 1).value_or("")).value_or(SessionStatus::awaiting_scan);
+  s.status =
+      parse_session_status(column_text(st, 1).value_or("")).value_or(SessionStatus::awaiting_scan);
   s.created_at = sqlite3_column_int64(st, 2);
   s.expires_at = sqlite3_column_int64(st, 3);
   s.ws_connection_id = column_text(st, 4);
@@ -89,11 +90,11 @@ struct StatementReset {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(const std::filesystem::path& path) {
+Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(
+    const std::filesystem::path& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
@@ -107,16 +108,20 @@ Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(const std::
     if (auto r = store->exec(pragma); !r) return std::unexpected(r.error());
   if (auto r = store->exec(schema); !r) return std::unexpected(r.error());
 
-  const std::string insert_sql = std::string("INSERT INTO sessions (") + columns +
-                                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?)";
-  const std::string replace_sql = std::string("REPLACE INTO sessions (") + columns +
-                                  ") VALUES (?,?,?,?,?,?,?,?,?,?,?)";
-  const std::string select_sql = std::string("SELECT ") + columns + " FROM sessions WHERE session_id = ?";
+  const std::string insert_sql =
+      std::string("INSERT INTO sessions (") + columns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+  const std::string replace_sql =
+      std::string("REPLACE INTO sessions (") + columns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+  const std::string select_sql =
+      std::string("SELECT ") + columns + " FROM sessions WHERE session_id = ?";
   const std::string by_conn_sql =
       std::string("SELECT ") + columns + " FROM sessions WHERE ws_connection_id = ? LIMIT 1";
-  for (auto [sql, stmt] : {std::pair{&insert_sql, &store->insert_}, {&replace_sql, &store->replace_},
-                           {&select_sql, &store->select_}, {&by_conn_sql, &store->by_connection_}})
-    if (sqlite3_prepare_v3(db, sql->c_str(), -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) != SQLITE_OK)
+  for (auto [sql, stmt] : {std::pair{&insert_sql, &store->insert_},
+                           {&replace_sql, &store->replace_},
+                           {&select_sql, &store->select_},
+                           {&by_conn_sql, &store->by_connection_}})
+    if (sqlite3_prepare_v3(db, sql->c_str(), -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) !=
+        SQLITE_OK)
       return std::unexpected(sqlite_error(db, "prepare"));
   return store;
 }
@@ -141,7 +146,8 @@ Result<void> SqliteSessionStore::exec(const char* sql) {
 Result<void> SqliteSessionStore::write_locked(const Session& s, bool insert) {
   sqlite3_stmt* st = insert ? insert_ : replace_;
   StatementReset reset{st};
-  sqlite3_bind_text(st, 1, s.session_id.data(), static_cast<int>(s.session_id.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 1, s.session_id.data(), static_cast<int>(s.session_id.size()),
+                    SQLITE_TRANSIENT);
   const auto status = to_string(s.status);
   sqlite3_bind_text(st, 2, status.data(), static_cast<int>(status.size()), SQLITE_STATIC);
   sqlite3_bind_int64(st, 3, s.created_at);
@@ -167,7 +173,8 @@ Result<void> SqliteSessionStore::save(const Session& session) {
 
 Result<std::optional<Session>> SqliteSessionStore::get_locked(std::string_view session_id) {
   StatementReset reset{select_};
-  sqlite3_bind_text(select_, 1, session_id.data(), static_cast<int>(session_id.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(select_, 1, session_id.data(), static_cast<int>(session_id.size()),
+                    SQLITE_TRANSIENT);
   const int rc = sqlite3_step(select_);
   if (rc == SQLITE_ROW) return std::optional<Session>{read_row(select_)};
   if (rc == SQLITE_DONE) return std::optional<Session>{};
@@ -179,7 +186,8 @@ Result<std::optional<Session>> SqliteSessionStore::get(std::string_view session_
   return get_locked(session_id);
 }
 
-Result<Session> SqliteSessionStore::update(std::string_view session_id, const SessionUpdate& changes,
+Result<Session> SqliteSessionStore::update(std::string_view session_id,
+                                           const SessionUpdate& changes,
                                            const UpdateCondition& condition) {
   std::lock_guard lock(mutex_);
   // Read, check and write under one IMMEDIATE transaction: the write lock is taken first, so no
@@ -201,7 +209,8 @@ Result<Session> SqliteSessionStore::update(std::string_view session_id, const Se
   return session;
 }
 
-Result<std::optional<Session>> SqliteSessionStore::find_by_connection(std::string_view connection_id) {
+Result<std::optional<Session>> SqliteSessionStore::find_by_connection(
+    std::string_view connection_id) {
   std::lock_guard lock(mutex_);
   StatementReset reset{by_connection_};
   sqlite3_bind_text(by_connection_, 1, connection_id.data(), static_cast<int>(connection_id.size()),
@@ -229,8 +238,9 @@ Result<std::vector<std::string>> SqliteSessionStore::sweep_expired(std::int64_t 
 
 Result<void> SqliteSessionStore::clear_connections() {
   std::lock_guard lock(mutex_);
-  return exec("UPDATE sessions SET ws_connection_id = NULL, ws_token_bound = 0 "
-              "WHERE ws_connection_id IS NOT NULL");
+  return exec(
+      "UPDATE sessions SET ws_connection_id = NULL, ws_token_bound = 0 "
+      "WHERE ws_connection_id IS NOT NULL");
 }
 
 }  // namespace qr::local

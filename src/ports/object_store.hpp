@@ -14,16 +14,16 @@ namespace qr {
 
 /// A request the phone or desktop can make directly to storage.
 struct PresignedRequest {
-  std::string method;                         ///< "PUT" or "GET"
-  std::string url;                            ///< absolute URL, signature included
+  std::string method;                          ///< "PUT" or "GET"
+  std::string url;                             ///< absolute URL, signature included
   std::map<std::string, std::string> headers;  ///< headers the client must send exactly
 };
 
 /// What the upload check needs to know about a stored object.
 struct ObjectInfo {
-  std::uint64_t size = 0;     ///< Content-Length of the stored object
-  std::string content_type;   ///< Content-Type it was stored with
-  std::string head;           ///< its first bytes (at most as many as asked for)
+  std::uint64_t size = 0;    ///< Content-Length of the stored object
+  std::string content_type;  ///< Content-Type it was stored with
+  std::string head;          ///< its first bytes (at most as many as asked for)
 };
 
 /// Object storage with presigned URLs.
@@ -37,10 +37,12 @@ class ObjectStore {
                                                std::chrono::seconds expires_in) = 0;
 
   /// A GET URL for `key`.
-  virtual Result<std::string> presign_get(std::string_view key, std::chrono::seconds expires_in) = 0;
+  virtual Result<std::string> presign_get(std::string_view key,
+                                          std::chrono::seconds expires_in) = 0;
 
   /// Size, type and first `head_bytes` bytes of `key`; nullopt if it does not exist.
-  virtual Result<std::optional<ObjectInfo>> inspect(std::string_view key, std::size_t head_bytes) = 0;
+  virtual Result<std::optional<ObjectInfo>> inspect(std::string_view key,
+                                                    std::size_t head_bytes) = 0;
 
   /// Deletes `key`; deleting a missing key succeeds.
   virtual Result<void> remove(std::string_view key) = 0;

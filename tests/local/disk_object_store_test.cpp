@@ -22,7 +22,8 @@ class DiskObjectStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     static std::atomic<int> n{0};
-    dir_ = fs::temp_directory_path() / ("qr-disk-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    dir_ = fs::temp_directory_path() /
+           ("qr-disk-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
     fs::remove_all(dir_);
     auto opened = DiskObjectStore::open(dir_, "http://192.168.1.9:8080/", clock_);
     ASSERT_TRUE(opened) << opened.error().detail;
@@ -30,7 +31,8 @@ class DiskObjectStoreTest : public ::testing::Test {
   }
 
   // The request a client makes from a presigned URL, with the given headers.
-  aws::SignableRequest as_received(const std::string& method, const std::string& url, aws::Pairs headers) {
+  aws::SignableRequest as_received(const std::string& method, const std::string& url,
+                                   aws::Pairs headers) {
     const auto path_start = url.find('/', url.find("://") + 3);
     const auto q = url.find('?');
     aws::SignableRequest r{method, url.substr(path_start, q - path_start),
@@ -53,10 +55,12 @@ class DiskObjectStoreTest : public ::testing::Test {
 TEST_F(DiskObjectStoreTest, OnlyUploadLayoutKeysMapToFilesInsideTheObjectsDirectory) {
   ASSERT_TRUE(store_->path_for(key));
   EXPECT_EQ(store_->path_for(key)->parent_path().parent_path().parent_path(), dir_ / "objects");
-  for (const std::string& bad : std::vector<std::string>{"../secret", "session-uploads/../../secret", "session-uploads/" + id + "/../../../secret",
-        "session-uploads/" + id + "/..", "session-uploads/" + id + "/.hidden",
-        "session-uploads/" + id + "/a/b", "session-uploads/not-a-uuid/x", "/etc/passwd",
-        "session-uploads/" + id + "/a%2Fb", "session-uploads/" + id + "/a\\b", ""})
+  for (const std::string& bad : std::vector<std::string>{
+           "../secret", "session-uploads/../../secret",
+           "session-uploads/" + id + "/../../../secret", "session-uploads/" + id + "/..",
+           "session-uploads/" + id + "/.hidden", "session-uploads/" + id + "/a/b",
+           "session-uploads/not-a-uuid/x", "/etc/passwd", "session-uploads/" + id + "/a%2Fb",
+           "session-uploads/" + id + "/a\\b", ""})
     EXPECT_FALSE(store_->path_for(bad)) << bad;
 }
 
@@ -94,8 +98,10 @@ TEST_F(DiskObjectStoreTest, PresignedUrlsExpire) {
 TEST_F(DiskObjectStoreTest, SignedContentLengthIsEnforced) {
   auto put = store_->presign_put(key, "image/png", 1234, std::chrono::seconds(300));
   ASSERT_TRUE(put);
-  EXPECT_TRUE(store_->verify(as_received("PUT", put->url, {{"content-type", "image/png"}, {"content-length", "1234"}})));
-  EXPECT_FALSE(store_->verify(as_received("PUT", put->url, {{"content-type", "image/png"}, {"content-length", "99999"}})));
+  EXPECT_TRUE(store_->verify(
+      as_received("PUT", put->url, {{"content-type", "image/png"}, {"content-length", "1234"}})));
+  EXPECT_FALSE(store_->verify(
+      as_received("PUT", put->url, {{"content-type", "image/png"}, {"content-length", "99999"}})));
 }
 
 TEST_F(DiskObjectStoreTest, SignaturesSurviveARestartBecauseTheSecretIsKept) {
@@ -103,7 +109,8 @@ TEST_F(DiskObjectStoreTest, SignaturesSurviveARestartBecauseTheSecretIsKept) {
   ASSERT_TRUE(get);
   const auto secret_file = dir_ / "secret";
   ASSERT_TRUE(fs::exists(secret_file));
-  EXPECT_EQ(fs::status(secret_file).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(secret_file).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
   auto reopened = DiskObjectStore::open(dir_, "http://192.168.1.9:8080", clock_);
   ASSERT_TRUE(reopened);
   EXPECT_TRUE((*reopened)->verify(as_received("GET", *get, {})));

@@ -95,8 +95,10 @@ TEST(SqliteSessionStore, RacingConditionalUpdatesLetExactlyOneWin) {
       UpdateCondition c;
       c.status_in = {SessionStatus::awaiting_scan};
       auto r = store->update(id, u, c);
-      if (r) ++wins;
-      else if (r.error().code == ErrorCode::condition_failed) ++conflicts;
+      if (r)
+        ++wins;
+      else if (r.error().code == ErrorCode::condition_failed)
+        ++conflicts;
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(wins.load(), 1);
@@ -113,5 +115,6 @@ TEST(SqliteSessionStore, UnwritableLocationIsAClearError) {
 }  // namespace qr::local
 
 namespace qr::testing {
-INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SessionStoreContract, ::testing::Types<qr::local::SqliteFactory>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SessionStoreContract,
+                               ::testing::Types<qr::local::SqliteFactory>);
 }  // namespace qr::testing

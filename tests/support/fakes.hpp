@@ -22,7 +22,9 @@ namespace qr::testing {
 /// Queue of errors to return from the next calls of a fake, in order.
 class FaultQueue {
  public:
-  void push(ErrorCode code, std::string detail = "injected") { queue_.push_back({code, std::move(detail)}); }
+  void push(ErrorCode code, std::string detail = "injected") {
+    queue_.push_back({code, std::move(detail)});
+  }
   std::optional<Error> pop() {
     if (queue_.empty()) return std::nullopt;
     Error e = queue_.front();
@@ -40,7 +42,8 @@ class FakeSessionStore final : public SessionStore {
   Result<void> save(const Session& session) override {
     std::lock_guard lock(mutex_);
     if (auto e = faults.pop()) return std::unexpected(*e);
-    if (sessions_.contains(session.session_id)) return fail(ErrorCode::already_exists, session.session_id);
+    if (sessions_.contains(session.session_id))
+      return fail(ErrorCode::already_exists, session.session_id);
     sessions_[session.session_id] = session;
     return {};
   }
@@ -57,7 +60,8 @@ class FakeSessionStore final : public SessionStore {
     if (auto e = faults.pop()) return std::unexpected(*e);
     auto it = sessions_.find(std::string(id));
     if (it == sessions_.end()) return fail(ErrorCode::not_found, std::string(id));
-    if (!condition_holds(it->second, condition)) return fail(ErrorCode::condition_failed, std::string(id));
+    if (!condition_holds(it->second, condition))
+      return fail(ErrorCode::condition_failed, std::string(id));
     apply_update(it->second, changes);
     ++writes;
     return it->second;
@@ -66,7 +70,8 @@ class FakeSessionStore final : public SessionStore {
     std::lock_guard lock(mutex_);
     if (auto e = faults.pop()) return std::unexpected(*e);
     for (const auto& [id, s] : sessions_)
-      if (s.ws_connection_id && *s.ws_connection_id == connection_id) return std::optional<Session>{s};
+      if (s.ws_connection_id && *s.ws_connection_id == connection_id)
+        return std::optional<Session>{s};
     return std::optional<Session>{};
   }
 
@@ -107,16 +112,16 @@ class FakeObjectStore final : public ObjectStore {
     if (auto e = presign_faults.pop()) return std::unexpected(*e);
     PresignedRequest r;
     r.method = "PUT";
-    r.url = "https://fake-bucket.example/" + std::string(key) + "?expires=" +
-            std::to_string(expires_in.count());
+    r.url = "https://fake-bucket.example/" + std::string(key) +
+            "?expires=" + std::to_string(expires_in.count());
     r.headers["Content-Type"] = std::string(content_type);
     if (content_length) r.headers["Content-Length"] = std::to_string(*content_length);
     return r;
   }
   Result<std::string> presign_get(std::string_view key, std::chrono::seconds expires_in) override {
     if (auto e = presign_faults.pop()) return std::unexpected(*e);
-    return "https://fake-bucket.example/" + std::string(key) + "?get&expires=" +
-           std::to_string(expires_in.count());
+    return "https://fake-bucket.example/" + std::string(key) +
+           "?get&expires=" + std::to_string(expires_in.count());
   }
   Result<std::optional<ObjectInfo>> inspect(std::string_view key, std::size_t head_bytes) override {
     if (auto e = inspect_faults.pop()) return std::unexpected(*e);

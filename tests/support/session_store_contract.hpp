@@ -2,7 +2,8 @@
 // The SessionStore contract, as one typed test suite that every store runs: the in-memory fake,
 // SQLite and DynamoDB (via dynalite). Instantiate it with a Factory type that has
 //   static std::unique_ptr<qr::SessionStore> make();   // a fresh, empty store each call
-// e.g. INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SessionStoreContract, ::testing::Types<SqliteFactory>);
+// e.g. INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SessionStoreContract,
+// ::testing::Types<SqliteFactory>);
 
 #include <gtest/gtest.h>
 
@@ -178,7 +179,8 @@ TYPED_TEST_P(SessionStoreContract, ConnectionIsFoundSetAndRemoved) {
 
   UpdateCondition absent;
   absent.connection_is = std::optional<std::string>{};
-  EXPECT_TRUE(this->store().update(kId, bind, absent)) << "absent connection satisfies connection_is(nullopt)";
+  EXPECT_TRUE(this->store().update(kId, bind, absent))
+      << "absent connection satisfies connection_is(nullopt)";
 }
 
 TYPED_TEST_P(SessionStoreContract, TokenlessConnectionCannotDisplaceTokenBoundOne) {

@@ -65,7 +65,8 @@ TEST_F(HttpApiHandler, CreateSessionAcceptsEmptyObjectAndBase64Body) {
 }
 
 TEST_F(HttpApiHandler, CreateSessionStorageFailureIs500WithDetailOnlyInTheLog) {
-  sessions.faults.push(ErrorCode::throttled, "ProvisionedThroughputExceededException: secret detail");
+  sessions.faults.push(ErrorCode::throttled,
+                       "ProvisionedThroughputExceededException: secret detail");
   auto r = call_http(http_event("POST", "/sessions"));
   EXPECT_EQ(status(r), 500);
   EXPECT_EQ(error_of(r), "Internal server error");
@@ -95,7 +96,8 @@ TEST_F(HttpApiHandler, UploadUrlWithMalformedSessionIdIs404) {
 }
 
 TEST_F(HttpApiHandler, UploadUrlForUnknownSessionIs404) {
-  auto r = call_http(http_event("GET", "/upload-url", {{"sessionId", "0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b"}}));
+  auto r = call_http(
+      http_event("GET", "/upload-url", {{"sessionId", "0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b"}}));
   EXPECT_EQ(status(r), 404);
   EXPECT_EQ(error_of(r), "Session not found");
 }
@@ -125,7 +127,8 @@ TEST_F(HttpApiHandler, UploadUrlWithoutContentTypeSignsTheSpecsWildcard) {
   auto [id, token] = create();
   auto b = request_upload(id);
   const std::string key(b.at("uploadKey").as_string());
-  const std::string prefix = "session-uploads/" + id + "/image-" + std::to_string(clock.now_millis()) + "-";
+  const std::string prefix =
+      "session-uploads/" + id + "/image-" + std::to_string(clock.now_millis()) + "-";
   EXPECT_TRUE(key.starts_with(prefix)) << key;
   EXPECT_EQ(key.size(), prefix.size() + 8) << "8 hex digits of nonce, no extension";
   EXPECT_EQ(b.at("headers").as_object().at("Content-Type").as_string(), "image/*");
@@ -145,8 +148,11 @@ TEST_F(HttpApiHandler, UploadUrlSignsTheRequestedTypeAndGivesTheKeyItsExtension)
   EXPECT_TRUE(std::string(b.at("uploadKey").as_string()).ends_with(".png"));
   EXPECT_EQ(b.at("headers").as_object().at("Content-Type").as_string(), "image/png");
   EXPECT_EQ(sessions.peek(id)->content_type, "image/png");
-  for (auto [type, ext] : {std::pair{"image/jpeg", ".jpg"}, {"image/gif", ".gif"}, {"image/webp", ".webp"},
-                           {"image/heic", ".heic"}, {"image/heif", ".heif"}}) {
+  for (auto [type, ext] : {std::pair{"image/jpeg", ".jpg"},
+                           {"image/gif", ".gif"},
+                           {"image/webp", ".webp"},
+                           {"image/heic", ".heic"},
+                           {"image/heif", ".heif"}}) {
     auto again = request_upload(id, {{"contentType", type}});
     EXPECT_TRUE(std::string(again.at("uploadKey").as_string()).ends_with(ext)) << type;
   }
@@ -155,7 +161,8 @@ TEST_F(HttpApiHandler, UploadUrlSignsTheRequestedTypeAndGivesTheKeyItsExtension)
 TEST_F(HttpApiHandler, UploadUrlRejectsTypesOutsideTheAllowList) {
   auto [id, token] = create();
   for (const char* type : {"text/html", "image/svg+xml", "image/*", "application/octet-stream"}) {
-    auto r = call_http(http_event("GET", "/upload-url", {{"sessionId", id}, {"contentType", type}}));
+    auto r =
+        call_http(http_event("GET", "/upload-url", {{"sessionId", id}, {"contentType", type}}));
     EXPECT_EQ(status(r), 400) << type;
     EXPECT_EQ(error_of(r), "Unsupported contentType");
   }
@@ -165,11 +172,13 @@ TEST_F(HttpApiHandler, UploadUrlRejectsTypesOutsideTheAllowList) {
 TEST_F(HttpApiHandler, UploadUrlChecksContentLength) {
   auto [id, token] = create();
   for (const char* bad : {"abc", "-5", "0", "12x", "99999999999999999999999"}) {
-    auto r = call_http(http_event("GET", "/upload-url", {{"sessionId", id}, {"contentLength", bad}}));
+    auto r =
+        call_http(http_event("GET", "/upload-url", {{"sessionId", id}, {"contentLength", bad}}));
     EXPECT_EQ(status(r), 400) << bad;
   }
   settings.max_upload_bytes = 1000;
-  auto big = call_http(http_event("GET", "/upload-url", {{"sessionId", id}, {"contentLength", "1001"}}));
+  auto big =
+      call_http(http_event("GET", "/upload-url", {{"sessionId", id}, {"contentLength", "1001"}}));
   EXPECT_EQ(status(big), 413);
   EXPECT_EQ(error_of(big), "File too large");
   auto ok = request_upload(id, {{"contentLength", "1000"}, {"contentType", "image/jpeg"}});
@@ -208,8 +217,11 @@ class StaleReadStore final : public SessionStore {
  public:
   StaleReadStore(FakeSessionStore& real, Session stale) : real_(real), stale_(std::move(stale)) {}
   Result<void> save(const Session& s) override { return real_.save(s); }
-  Result<std::optional<Session>> get(std::string_view) override { return std::optional<Session>{stale_}; }
-  Result<Session> update(std::string_view id, const SessionUpdate& c, const UpdateCondition& k) override {
+  Result<std::optional<Session>> get(std::string_view) override {
+    return std::optional<Session>{stale_};
+  }
+  Result<Session> update(std::string_view id, const SessionUpdate& c,
+                         const UpdateCondition& k) override {
     return real_.update(id, c, k);
   }
   Result<std::optional<Session>> find_by_connection(std::string_view c) override {
@@ -230,8 +242,9 @@ TEST_F(HttpApiHandler, UploadUrlLosingARaceToCompletionIs400AndKeepsTheCompleted
   sessions.put(done);
   StaleReadStore racing(sessions, stale);
   handlers::Context racing_ctx{racing, objects, notifier, clock, random, log, settings};
-  auto r = functions::http_api_handler(
-               http_event("GET", "/upload-url", {{"sessionId", id}}), racing_ctx).as_object();
+  auto r =
+      functions::http_api_handler(http_event("GET", "/upload-url", {{"sessionId", id}}), racing_ctx)
+          .as_object();
   EXPECT_EQ(status(r), 400);
   EXPECT_EQ(error_of(r), "Session already completed");
   EXPECT_EQ(*sessions.peek(id), done);
@@ -267,16 +280,17 @@ TEST_F(HttpApiHandler, GetSessionGivesTheDesktopAnImageLinkOnlyWithItsToken) {
   EXPECT_NE(std::string(desk.at("downloadUrl").as_string()).find(*s.upload_key), std::string::npos);
   EXPECT_EQ(desk.at("contentType").as_string(), "image/png");
   EXPECT_EQ(desk.at("size").as_int64(), 116);
-  auto wrong = call_http(http_event("GET", "/sessions/" + id, {}, std::nullopt,
-                                    {{"authorization", "Bearer nope"}}));
+  auto wrong = call_http(
+      http_event("GET", "/sessions/" + id, {}, std::nullopt, {{"authorization", "Bearer nope"}}));
   EXPECT_EQ(status(wrong), 403);
 }
 
 TEST_F(HttpApiHandler, GetSessionValidatesTheId) {
   EXPECT_EQ(status(call_http(http_event("GET", "/sessions/nope"))), 404);
   EXPECT_EQ(error_of(call_http(http_event("GET", "/sessions/nope"))), "Invalid sessionId format");
-  EXPECT_EQ(error_of(call_http(http_event("GET", "/sessions/0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b"))),
-            "Session not found");
+  EXPECT_EQ(
+      error_of(call_http(http_event("GET", "/sessions/0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b"))),
+      "Session not found");
   EXPECT_EQ(status(call_http(http_event("GET", "/sessions/"))), 400);
 }
 
@@ -323,7 +337,9 @@ TEST_F(HttpApiHandler, RealSamplesRouteToNotFound) {
 class ThrowingStore final : public SessionStore {
  public:
   Result<void> save(const Session&) override { throw std::runtime_error("boom"); }
-  Result<std::optional<Session>> get(std::string_view) override { throw std::runtime_error("boom"); }
+  Result<std::optional<Session>> get(std::string_view) override {
+    throw std::runtime_error("boom");
+  }
   Result<Session> update(std::string_view, const SessionUpdate&, const UpdateCondition&) override {
     throw std::runtime_error("boom");
   }

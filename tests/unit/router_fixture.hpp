@@ -1,8 +1,8 @@
 #pragma once
 // A whole-router test bed: every port faked, events built as API Gateway and S3 send them.
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <fstream>
 #include <sstream>
@@ -51,10 +51,12 @@ class RouterTest : public ::testing::Test {
   }
 
   /// A WebSocket route event, shaped like AWS's own sample.
-  static json::value ws_event(std::string route, std::string connection_id, json::object query = {}) {
-    json::object event = load_sample(route == "$connect" ? "apigw-websocket-request.json"
-                                                         : "apigw-websocket-request-disconnect.json")
-                             .as_object();
+  static json::value ws_event(std::string route, std::string connection_id,
+                              json::object query = {}) {
+    json::object event =
+        load_sample(route == "$connect" ? "apigw-websocket-request.json"
+                                        : "apigw-websocket-request-disconnect.json")
+            .as_object();
     auto& rc = event["requestContext"].as_object();
     rc["routeKey"] = route;
     rc["connectionId"] = connection_id;
@@ -101,7 +103,8 @@ class RouterTest : public ::testing::Test {
     auto r = call_http(http_event("POST", "/sessions"));
     EXPECT_EQ(status(r), 200);
     auto b = body(r);
-    return {std::string(b.at("sessionId").as_string()), std::string(b.at("desktopToken").as_string())};
+    return {std::string(b.at("sessionId").as_string()),
+            std::string(b.at("desktopToken").as_string())};
   }
 
   /// Asks for an upload URL through the router; returns the body.
@@ -119,7 +122,9 @@ class RouterTest : public ::testing::Test {
   }
 };
 
-inline const std::string png_bytes = std::string("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16) + std::string(100, 'x');
-inline const std::string jpeg_bytes = std::string("\xFF\xD8\xFF\xE0\0\x10JFIF\0", 11) + std::string(100, 'y');
+inline const std::string png_bytes =
+    std::string("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16) + std::string(100, 'x');
+inline const std::string jpeg_bytes =
+    std::string("\xFF\xD8\xFF\xE0\0\x10JFIF\0", 11) + std::string(100, 'y');
 
 }  // namespace qr::testing

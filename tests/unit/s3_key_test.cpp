@@ -6,7 +6,8 @@ namespace qr {
 namespace {
 
 TEST(S3Key, MakesTheSpecsLayout) {
-  EXPECT_EQ(make_upload_key("abc", 1234, "0a0b", ".png"), "session-uploads/abc/image-1234-0a0b.png");
+  EXPECT_EQ(make_upload_key("abc", 1234, "0a0b", ".png"),
+            "session-uploads/abc/image-1234-0a0b.png");
   EXPECT_EQ(make_upload_key("abc", 5, "", ""), "session-uploads/abc/image-5");
 }
 

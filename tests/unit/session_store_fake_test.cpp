@@ -4,7 +4,9 @@
 namespace {
 
 struct FakeFactory {
-  static std::unique_ptr<qr::SessionStore> make() { return std::make_unique<qr::testing::FakeSessionStore>(); }
+  static std::unique_ptr<qr::SessionStore> make() {
+    return std::make_unique<qr::testing::FakeSessionStore>();
+  }
 };
 
 }  // namespace

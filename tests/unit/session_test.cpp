@@ -6,7 +6,8 @@ namespace qr {
 namespace {
 
 TEST(SessionStatus, NamesRoundTrip) {
-  for (auto s : {SessionStatus::awaiting_scan, SessionStatus::upload_requested, SessionStatus::completed})
+  for (auto s :
+       {SessionStatus::awaiting_scan, SessionStatus::upload_requested, SessionStatus::completed})
     EXPECT_EQ(parse_session_status(to_string(s)), s);
   EXPECT_EQ(parse_session_status("completed"), std::nullopt);
 }

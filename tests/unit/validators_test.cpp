@@ -26,11 +26,13 @@ TEST(Validators, SessionIdMessagesAndStatusesFollowTheSpec) {
 TEST(Validators, SessionState) {
   Session s;
   s.expires_at = 100;
-  EXPECT_EQ(validate_session(std::nullopt, 0, CompletedSessions::rejected)->message, "Session not found");
+  EXPECT_EQ(validate_session(std::nullopt, 0, CompletedSessions::rejected)->message,
+            "Session not found");
   EXPECT_FALSE(validate_session(s, 100, CompletedSessions::rejected)) << "expiry is strictly after";
   EXPECT_EQ(validate_session(s, 101, CompletedSessions::rejected)->message, "Session expired");
   s.status = SessionStatus::completed;
-  EXPECT_EQ(validate_session(s, 0, CompletedSessions::rejected)->message, "Session already completed");
+  EXPECT_EQ(validate_session(s, 0, CompletedSessions::rejected)->message,
+            "Session already completed");
   EXPECT_FALSE(validate_session(s, 0, CompletedSessions::allowed));
 }
 

@@ -21,7 +21,9 @@ TEST_F(WebSocketEventHandler, ConnectRejectsMissingInvalidUnknownAndExpiredSessi
   EXPECT_EQ(status(missing), 400);
   EXPECT_EQ(error_of(missing), "sessionId is required");
   EXPECT_EQ(status(call_ws(ws_event("$connect", "c", {{"sessionId", "x"}}))), 404);
-  EXPECT_EQ(status(call_ws(ws_event("$connect", "c", {{"sessionId", "0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b"}}))), 404);
+  EXPECT_EQ(status(call_ws(ws_event("$connect", "c",
+                                    {{"sessionId", "0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b"}}))),
+            404);
   auto [id, token] = create();
   clock.advance(std::chrono::seconds(1801));
   auto expired = call_ws(ws_event("$connect", "c", {{"sessionId", id}, {"token", token}}));
@@ -41,10 +43,12 @@ TEST_F(WebSocketEventHandler, TokenlessConnectionIsAcceptedButCannotDisplaceTheD
   auto [id, token] = create();
   auto anon_first = call_ws(ws_event("$connect", "anon-1", {{"sessionId", id}}));
   EXPECT_EQ(status(anon_first), 200);
-  EXPECT_EQ(sessions.peek(id)->ws_connection_id, "anon-1") << "the spec binds tokenless connections";
+  EXPECT_EQ(sessions.peek(id)->ws_connection_id, "anon-1")
+      << "the spec binds tokenless connections";
   EXPECT_FALSE(sessions.peek(id)->ws_token_bound);
 
-  ASSERT_EQ(status(call_ws(ws_event("$connect", "desk", {{"sessionId", id}, {"token", token}}))), 200);
+  ASSERT_EQ(status(call_ws(ws_event("$connect", "desk", {{"sessionId", id}, {"token", token}}))),
+            200);
   auto anon_second = call_ws(ws_event("$connect", "anon-2", {{"sessionId", id}}));
   EXPECT_EQ(status(anon_second), 200);
   EXPECT_EQ(sessions.peek(id)->ws_connection_id, "desk");
@@ -103,7 +107,8 @@ class S3Completion : public RouterTest {
   void SetUp() override {
     std::tie(id, token) = create();
     call_ws(ws_event("$connect", "desk", {{"sessionId", id}, {"token", token}}));
-    key = std::string(request_upload(id, {{"contentType", "image/png"}}).at("uploadKey").as_string());
+    key =
+        std::string(request_upload(id, {{"contentType", "image/png"}}).at("uploadKey").as_string());
   }
   void stored(const std::string& bytes, const std::string& k = "") {
     objects.objects[k.empty() ? key : k] = {bytes, "image/png"};
@@ -162,7 +167,8 @@ TEST_F(S3Completion, EveryRecordIsHandledNotOnlyTheFirst) {
   EXPECT_EQ(body(r).at("completed").as_int64(), 2);
   EXPECT_EQ(body(r).at("ignored").as_int64(), 1);
   EXPECT_EQ(sessions.peek(id2)->status, SessionStatus::completed);
-  EXPECT_EQ(sessions.peek(id2)->content_type, "image/jpeg") << "wildcard upload records what it was";
+  EXPECT_EQ(sessions.peek(id2)->content_type, "image/jpeg")
+      << "wildcard upload records what it was";
   EXPECT_EQ(notifier.sent.size(), 2u);
 }
 
@@ -273,7 +279,8 @@ TEST_F(S3Completion, OnlyAFailedS3EventAsksLambdaToRedeliverIt) {
   const auto connect = ws_event("$connect", "c", {{"sessionId", id}});
   const auto refused = functions::websocket_event_handler(connect, ctx);
   EXPECT_EQ(status(refused.as_object()), 500);
-  EXPECT_FALSE(functions::should_redeliver(connect, refused)) << "a $connect 500 is an answer, not a retry";
+  EXPECT_FALSE(functions::should_redeliver(connect, refused))
+      << "a $connect 500 is an answer, not a retry";
 }
 
 TEST_F(S3Completion, RealS3SamplesParse) {
