@@ -1,8 +1,6 @@
 // The spec's http_api_handler/lambda_function.py: route, call the handler, encode the answer.
 #include "functions/http_api_handler.hpp"
 
-#include <exception>
-
 #include "functions/event.hpp"
 #include "handlers/handlers.hpp"
 
@@ -35,7 +33,7 @@ Response route(const HttpRequest& request, handlers::Context& ctx) {
 }  // namespace
 
 boost::json::value http_api_handler(const boost::json::value& event, handlers::Context& ctx) {
-  try {
+  return guarded(ctx.log, encode_http_response, [&]() -> boost::json::value {
     auto request = parse_http_event(event);
     if (!request) {
       ctx.log.warn("not an HTTP API event", {{"error", request.error().detail}});
@@ -45,13 +43,7 @@ boost::json::value http_api_handler(const boost::json::value& event, handlers::C
       ctx.log.set_request_id(request->request_id);
     if (request->method == "OPTIONS") return encode_preflight_response();
     return encode_http_response(route(*request, ctx));
-  } catch (const std::exception& e) {
-    // The one catch-all: anything unexpected is a 500 with the detail in the log only.
-    ctx.log.error("unhandled exception", {{"error", e.what()}});
-  } catch (...) {
-    ctx.log.error("unhandled exception", {{"error", "unknown"}});
-  }
-  return encode_http_response(error_response(500, "Internal server error"));
+  });
 }
 
 }  // namespace qr::functions

@@ -4,7 +4,10 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <exception>
 #include <string_view>
+
+#include "core/log.hpp"
 
 namespace qr::functions {
 
@@ -23,5 +26,20 @@ boost::json::value encode_http_response(const Response& response);
 boost::json::value encode_preflight_response();
 /// {statusCode, body} for WebSocket routes and S3 events.
 boost::json::value encode_event_response(const Response& response);
+
+/// Runs a router's body. This is each router's one catch-all: anything thrown becomes a 500
+/// (encoded by `encode`) with the detail in the log only.
+template <class Body>
+boost::json::value guarded(Logger& log, boost::json::value (*encode)(const Response&),
+                           Body&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    log.error("unhandled exception", {{"error", e.what()}});
+  } catch (...) {
+    log.error("unhandled exception", {{"error", "unknown"}});
+  }
+  return encode(error_response(500, "Internal server error"));
+}
 
 }  // namespace qr::functions

@@ -1,8 +1,6 @@
 // The spec's websocket_event_handler/lambda_function.py: WebSocket routes and S3 notifications.
 #include "functions/websocket_event_handler.hpp"
 
-#include <exception>
-
 #include "functions/event.hpp"
 #include "handlers/handlers.hpp"
 
@@ -33,14 +31,8 @@ Response route(const boost::json::value& event, handlers::Context& ctx) {
 
 boost::json::value websocket_event_handler(const boost::json::value& event,
                                            handlers::Context& ctx) {
-  try {
-    return encode_event_response(route(event, ctx));
-  } catch (const std::exception& e) {
-    ctx.log.error("unhandled exception", {{"error", e.what()}});
-  } catch (...) {
-    ctx.log.error("unhandled exception", {{"error", "unknown"}});
-  }
-  return encode_event_response(error_response(500, "Internal server error"));
+  return guarded(ctx.log, encode_event_response,
+                 [&] { return encode_event_response(route(event, ctx)); });
 }
 
 bool should_redeliver(const boost::json::value& event, const boost::json::value& response) {
