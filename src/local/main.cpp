@@ -1,6 +1,7 @@
 // qr-upload: the whole system in one binary. `qr-upload serve --help` lists the settings.
 #include <qrencode.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <charconv>
 #include <cstdio>
@@ -153,17 +154,25 @@ int serve(int argc, char** argv) {
     if (auto err = apply(flag, value)) return die(*err);
   }
 
-  auto server = qr::local::Server::start(options);
-  if (!server) return die(server.error().detail);
-  running = server->get();
+  // Each WebSocket is a file descriptor: take the hard limit, not the shell's default of 1024.
+  if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
 
   // Stop cleanly on Ctrl-C / SIGTERM: a thread waits for the signals, so no handler runs
-  // async-signal-unsafe code.
+  // async-signal-unsafe code. Blocked before any thread starts (the store starts one), since
+  // threads inherit the mask and an unblocked one would take the default action: exit at once.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto server = qr::local::Server::start(options);
+  if (!server) return die(server.error().detail);
+  running = server->get();
+
   std::thread([signals] {
     int sig = 0;
     sigwait(&signals, &sig);

@@ -435,6 +435,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
     if (auto length = header_parser_->content_length(); length && *length > max)
       return reply(error_json(413, "File too large", v, false));
 
+    // Room for 64 KiB reads: Beast sizes each read by the buffer's free capacity, and the buffer
+    // left by the header would make a 20 MB upload 40,000 reads and writes of 512 bytes.
+    buffer_.reserve(64 * 1024);
     upload_parser_.emplace(std::move(*header_parser_));
     upload_parser_->body_limit(max);
     temp_ = shared_->objects->temp_path();
@@ -635,15 +638,20 @@ class ServerImpl final : public Server {
 
  private:
   void do_accept() {
-    acceptor_.async_accept(asio::make_strand(io_),
-                           [this](beast::error_code ec, tcp::socket socket) {
-                             if (ec == asio::error::operation_aborted) return;
-                             if (!ec)
-                               std::make_shared<HttpSession>(std::move(socket), shared_)->start();
-                             // Out of file descriptors and the like: keep accepting, the condition
-                             // may pass.
-                             do_accept();
-                           });
+    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        std::make_shared<HttpSession>(std::move(socket), shared_)->start();
+        return do_accept();
+      }
+      // Out of file descriptors (EMFILE) and the like: the pending connection stays queued, so
+      // accepting again at once would spin. Say so, wait a moment, then try again.
+      shared_->log.warn("accept failed; retrying shortly", {{"error", ec.message()}});
+      accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
+      accept_retry_timer_.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec) do_accept();
+      });
+    });
   }
 
   void schedule_sweep(std::chrono::seconds after) {
@@ -667,6 +675,7 @@ class ServerImpl final : public Server {
   tcp::acceptor acceptor_;
   asio::io_context& io_;
   asio::steady_timer sweep_timer_;
+  asio::steady_timer accept_retry_timer_{io_};
   std::uint16_t port_ = 0;
 };
 

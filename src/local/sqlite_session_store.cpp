@@ -100,12 +100,27 @@ Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(
     sqlite3_close(db);
     return fail(ErrorCode::internal, "cannot open " + path.string() + ": " + message);
   }
-  std::unique_ptr<SqliteSessionStore> store(new SqliteSessionStore(db));
   // WAL with synchronous=NORMAL: a commit is durable against a crash of this process, and the
   // database stays consistent across power loss (the last commits may then be lost).
+  // No automatic checkpoints on the serving connection: a background thread does them.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                             "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"})
-    if (auto r = store->exec(pragma); !r) return std::unexpected(r.error());
+                             "PRAGMA busy_timeout=5000", "PRAGMA wal_autocheckpoint=0"}) {
+    if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      Error e = sqlite_error(db, pragma);
+      sqlite3_close(db);
+      return std::unexpected(std::move(e));
+    }
+  }
+  sqlite3* checkpoint_db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &checkpoint_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    Error e = sqlite_error(checkpoint_db, "open checkpoint connection");
+    sqlite3_close(checkpoint_db);
+    sqlite3_close(db);
+    return std::unexpected(std::move(e));
+  }
+  sqlite3_busy_timeout(checkpoint_db, 5000);
+  std::unique_ptr<SqliteSessionStore> store(new SqliteSessionStore(db, checkpoint_db));
   if (auto r = store->exec(schema); !r) return std::unexpected(r.error());
 
   const std::string insert_sql =
@@ -126,11 +141,33 @@ Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(
   return store;
 }
 
-SqliteSessionStore::SqliteSessionStore(sqlite3* db) : db_(db) {}
+SqliteSessionStore::SqliteSessionStore(sqlite3* db, sqlite3* checkpoint_db)
+    : db_(db), checkpoint_db_(checkpoint_db), checkpointer_([this] { checkpoint_loop(); }) {}
 
 SqliteSessionStore::~SqliteSessionStore() {
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    stopping_ = true;
+  }
+  checkpoint_wake_.notify_all();
+  checkpointer_.join();
   for (sqlite3_stmt* st : {insert_, replace_, select_, by_connection_}) sqlite3_finalize(st);
+  // A last full checkpoint so the next start finds a short WAL.
+  sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_close(checkpoint_db_);
   sqlite3_close(db_);
+}
+
+void SqliteSessionStore::checkpoint_loop() {
+  std::unique_lock lock(checkpoint_mutex_);
+  while (!stopping_) {
+    checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(500));
+    if (stopping_) break;
+    lock.unlock();
+    // PASSIVE never blocks the writer; frames it cannot copy yet wait for the next round.
+    sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    lock.lock();
+  }
 }
 
 Result<void> SqliteSessionStore::exec(const char* sql) {

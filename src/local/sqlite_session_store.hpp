@@ -1,10 +1,12 @@
 #pragma once
 // SessionStore on one SQLite file in WAL mode: sessions survive a restart.
 
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ports/session_store.hpp"
@@ -35,7 +37,8 @@ class SqliteSessionStore final : public SessionStore {
   Result<void> clear_connections();
 
  private:
-  explicit SqliteSessionStore(sqlite3* db);
+  SqliteSessionStore(sqlite3* db, sqlite3* checkpoint_db);
+  void checkpoint_loop();
   Result<std::optional<Session>> get_locked(std::string_view session_id);
   Result<void> write_locked(const Session& session, bool insert);
   Result<void> exec(const char* sql);
@@ -46,6 +49,14 @@ class SqliteSessionStore final : public SessionStore {
   sqlite3_stmt* replace_ = nullptr;
   sqlite3_stmt* select_ = nullptr;
   sqlite3_stmt* by_connection_ = nullptr;
+
+  // Checkpoints run on their own connection and thread: a checkpoint fsyncs, and inside a
+  // request (SQLite's automatic checkpoint) it stalled every request behind the store's mutex.
+  sqlite3* checkpoint_db_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool stopping_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace qr::local
