@@ -26,7 +26,9 @@
       apiBase: stripSlash(config.apiBase || origin),
       wsUrl: config.wsUrl || (wsScheme + '//' + loc.host + '/ws'),
       phoneUrl: config.phoneUrl || (origin + '/phone.html'),
-      maxUploadBytes: max > 0 ? max : DEFAULT_MAX_UPLOAD_BYTES
+      maxUploadBytes: max > 0 ? max : DEFAULT_MAX_UPLOAD_BYTES,
+      // How long the phone waits for the server to accept an upload storage has taken.
+      confirmTimeoutMs: Number(config.confirmTimeoutMs) > 0 ? Number(config.confirmTimeoutMs) : 15000
     };
   }
 

@@ -159,6 +159,35 @@
     });
   }
 
+  // Storage took the bytes; the server still checks them (size, real image type) when storage
+  // announces the upload. `qr-upload serve` answers the PUT only after that check, so the first
+  // look finds the session complete; S3 answers at once, so the page asks the API until the
+  // session is complete with this upload, or gives up: a rejected upload is deleted and the
+  // session stays open.
+  function confirmAccepted(uploadKey) {
+    var url = cfg.apiBase + '/sessions/' + encodeURIComponent(sessionId);
+    var deadline = Date.now() + cfg.confirmTimeoutMs;
+    ui.progressText.textContent = 'Checking the photo…';
+    function look() {
+      return U.requestJson(url).then(function (data) {
+        if (data.status === 'COMPLETED' && data.uploadKey === uploadKey) return true;
+        return null;
+      }, function () { return null; }).then(function (accepted) {
+        if (accepted) {
+          busy = false;
+          show('success');
+          return;
+        }
+        if (Date.now() >= deadline) {
+          fail('The photo was sent but not accepted. It may not be a supported image: try another photo.', false);
+          return;
+        }
+        return new Promise(function (r) { setTimeout(r, 700); }).then(look);
+      });
+    }
+    return look();
+  }
+
   function put(file, grant) {
     return new Promise(function (resolve) {
       var req = new XMLHttpRequest();
@@ -175,8 +204,8 @@
         xhr = null;
         if (req.status >= 200 && req.status < 300) {
           setProgress(1);
-          busy = false;
-          show('success');
+          confirmAccepted(grant.uploadKey).then(resolve);
+          return;
         } else {
           var message = U.errorMessageFrom(req.status, req.statusText, req.responseText);
           if (!sessionProblem(message)) {

@@ -435,3 +435,32 @@ test('upload rejected by the server: the desktop shows the error and keeps waiti
     assert.equal(await desktop.locator('#error').isVisible(), false, 'the old error is cleared');
   });
 });
+
+test('storage takes the photo but the server never accepts it (as with S3): the phone says so', { skip }, async (t) => {
+  await scenario(t, async (state) => {
+    const server = (state.server = await startServer());
+    const created = await (await fetch(`${server.url}/sessions`, { method: 'POST' })).json();
+    const phone = (await openPhone(t)).page;
+    // S3 answers a presigned PUT with 200 and an empty body before the server has checked
+    // anything; here the bytes never reach the server, so the session is never completed.
+    await phone.route('**/config.js', (route) => route.fulfill({
+      contentType: 'text/javascript',
+      body: 'window.QR_UPLOAD_CONFIG = {"apiBase":"","wsUrl":"","phoneUrl":"","confirmTimeoutMs":1500};',
+    }));
+    let puts = 0;
+    await phone.route('**/objects/**', (route) => {
+      if (route.request().method() !== 'PUT') return route.continue();
+      puts += 1;
+      return route.fulfill({ status: 200, body: '' });
+    });
+    await phone.goto(`${server.url}/phone.html?sessionId=${created.sessionId}`);
+    const photo = await makeImage(phone, { width: 200, height: 150, type: 'image/png', name: 'unconfirmed.png' });
+    await phone.setInputFiles('#file-input', photo);
+    await phone.locator('#failure').waitFor({ state: 'visible' });
+    assert.match(await phone.textContent('#failure-message'), /not accepted/i);
+    assert.equal(await phone.locator('#success').isVisible(), false);
+    assert.equal(puts, 1);
+    const session = await (await fetch(`${server.url}/sessions/${created.sessionId}`)).json();
+    assert.equal(session.status, 'UPLOAD_REQUESTED');
+  });
+});

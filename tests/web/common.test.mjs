@@ -18,6 +18,7 @@ test('empty configuration means same origin', () => {
     wsUrl: 'ws://192.168.1.20:8080/ws',
     phoneUrl: 'http://192.168.1.20:8080/phone.html',
     maxUploadBytes: 26214400,
+    confirmTimeoutMs: 15000,
   });
   assert.equal(U.resolveConfig(empty, httpsLoc).wsUrl, 'wss://uploads.example.test/ws');
   assert.equal(U.resolveConfig(undefined, httpLoc).maxUploadBytes, 25 * 1024 * 1024);
@@ -34,6 +35,8 @@ test('explicit configuration wins; a trailing slash on apiBase is dropped', () =
   assert.equal(cfg.wsUrl, 'wss://def.execute-api.eu-west-1.amazonaws.com/prod');
   assert.equal(cfg.phoneUrl, 'https://d1.cloudfront.net/phone.html');
   assert.equal(cfg.maxUploadBytes, 1000);
+  assert.equal(U.resolveConfig({ confirmTimeoutMs: 1500 }, httpsLoc).confirmTimeoutMs, 1500);
+  assert.equal(U.resolveConfig({ confirmTimeoutMs: 'x' }, httpsLoc).confirmTimeoutMs, 15000);
 });
 
 test('withQuery appends and encodes parameters', () => {
