@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <unistd.h>
 #include <boost/asio.hpp>
@@ -51,21 +52,37 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
+// How likely an interface address is the one a phone on the same Wi-Fi can reach: a private
+// address on a physical-looking interface beats one on a container bridge or VPN.
+int lan_score(std::string_view interface, const in_addr& address) {
+  const std::uint32_t ip = ntohl(address.s_addr);
+  const bool private_range = (ip >> 24) == 10 || (ip >> 20) == 0xAC1 || (ip >> 16) == 0xC0A8;
+  bool virtual_interface = false;
+  for (std::string_view prefix : {"docker", "br-", "veth", "virbr", "lxc", "cni", "flannel", "tun",
+                                  "tap", "wg", "zt", "tailscale", "vmnet", "vboxnet"})
+    if (interface.starts_with(prefix)) virtual_interface = true;
+  return (private_range ? 2 : 0) + (virtual_interface ? 0 : 1);
+}
+
 std::string guess_public_url(const std::string& bind, std::uint16_t port) {
   std::string host = bind;
   if (bind == "0.0.0.0" || bind == "::" || bind.empty()) {
     host = "127.0.0.1";
-    // A phone must reach us: prefer the first non-loopback IPv4 address of this machine.
+    // A phone must reach us: pick the likeliest LAN address of this machine.
     ifaddrs* list = nullptr;
+    int best = -1;
     if (getifaddrs(&list) == 0) {
       for (ifaddrs* a = list; a; a = a->ifa_next) {
         if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
-        char text[INET_ADDRSTRLEN];
+        if (!(a->ifa_flags & IFF_UP) || (a->ifa_flags & IFF_LOOPBACK)) continue;
         const auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+        char text[INET_ADDRSTRLEN];
         if (!inet_ntop(AF_INET, &in->sin_addr, text, sizeof text)) continue;
-        if (std::string_view(text).starts_with("127.")) continue;
-        host = text;
-        break;
+        if (const int score = lan_score(a->ifa_name ? a->ifa_name : "", in->sin_addr);
+            score > best) {
+          best = score;
+          host = text;
+        }
       }
       freeifaddrs(list);
     }
@@ -638,20 +655,21 @@ class ServerImpl final : public Server {
 
  private:
   void do_accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        std::make_shared<HttpSession>(std::move(socket), shared_)->start();
-        return do_accept();
-      }
-      // Out of file descriptors (EMFILE) and the like: the pending connection stays queued, so
-      // accepting again at once would spin. Say so, wait a moment, then try again.
-      shared_->log.warn("accept failed; retrying shortly", {{"error", ec.message()}});
-      accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
-      accept_retry_timer_.async_wait([this](beast::error_code wait_ec) {
-        if (!wait_ec) do_accept();
-      });
-    });
+    acceptor_.async_accept(
+        asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec == asio::error::operation_aborted) return;
+          if (!ec) {
+            std::make_shared<HttpSession>(std::move(socket), shared_)->start();
+            return do_accept();
+          }
+          // Out of file descriptors (EMFILE) and the like: the pending connection stays queued, so
+          // accepting again at once would spin. Say so, wait a moment, then try again.
+          shared_->log.warn("accept failed; retrying shortly", {{"error", ec.message()}});
+          accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
+          accept_retry_timer_.async_wait([this](beast::error_code wait_ec) {
+            if (!wait_ec) do_accept();
+          });
+        });
   }
 
   void schedule_sweep(std::chrono::seconds after) {
