@@ -369,8 +369,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
           from_router(shared_->call(functions::http_api_handler, event), req.version(), keep));
     }
     if (req.method() != http::verb::get && req.method() != http::verb::head)
-      return reply(error_json(req.method() == http::verb::options ? 204 : 404, "Not Found",
-                              req.version(), keep));
+      return reply(error_json(405, "Method Not Allowed", req.version(), keep));
     if (path.starts_with(DiskObjectStore::url_prefix)) return download(req);
     if (path == "/config.js") {
       http::response<http::string_body> res{http::status::ok, req.version()};
