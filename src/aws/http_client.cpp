@@ -35,16 +35,6 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Errors that mean "the server closed the kept-alive connection before we used it": the request
 // never reached the application, so sending it again on a new connection is safe.
@@ -302,7 +292,7 @@ class BeastHttpClient final : public HttpClient {
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (iequals(k, name)) return v;
+    if (beast::iequals(k, name)) return v;
   }
   return std::nullopt;
 }
