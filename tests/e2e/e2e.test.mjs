@@ -203,6 +203,15 @@ async function waitForPhoto(page) {
   });
 }
 
+// The phone sends a fresh image of the given size; the phone says so and the desktop shows it.
+async function sendPhotoAndSeeIt(phone, desktop, image) {
+  const photo = await makeImage(phone, image);
+  await phone.setInputFiles('#file-input', photo);
+  await phone.locator('#success').waitFor({ state: 'visible' });
+  const shown = await waitForPhoto(desktop);
+  assert.deepEqual([shown.width, shown.height], [image.width, image.height]);
+}
+
 async function sessionIdOf(phoneUrl) {
   const id = new URL(phoneUrl).searchParams.get('sessionId');
   assert.match(id || '', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
@@ -331,11 +340,7 @@ test('wrong file type: the phone refuses it and nothing reaches the desktop', { 
 
     // The phone can still send a real photo afterwards.
     await phone.click('#retry'); // after a refused file, Retry goes back to choosing
-    const photo = await makeImage(phone, { width: 320, height: 200, type: 'image/png', name: 'real.png' });
-    await phone.setInputFiles('#file-input', photo);
-    await phone.locator('#success').waitFor({ state: 'visible' });
-    const shown = await waitForPhoto(desktop);
-    assert.deepEqual([shown.width, shown.height], [320, 200]);
+    await sendPhotoAndSeeIt(phone, desktop, { width: 320, height: 200, type: 'image/png', name: 'real.png' });
   });
 });
 
@@ -374,11 +379,7 @@ test('reload mid-session: the desktop keeps its session and still receives the p
 
     const phone = (await openPhone(t)).page;
     await phone.goto(afterReload);
-    const photo = await makeImage(phone, { width: 480, height: 360, type: 'image/jpeg', name: 'reload.jpg' });
-    await phone.setInputFiles('#file-input', photo);
-    await phone.locator('#success').waitFor({ state: 'visible' });
-    const shown = await waitForPhoto(desktop);
-    assert.deepEqual([shown.width, shown.height], [480, 360]);
+    await sendPhotoAndSeeIt(phone, desktop, { width: 480, height: 360, type: 'image/jpeg', name: 'reload.jpg' });
 
     // A reload after the photo arrived shows it again (caught up through GET /sessions/{id}).
     await desktop.reload();
@@ -427,11 +428,7 @@ test('upload rejected by the server: the desktop shows the error and keeps waiti
     // The session stays open: a real photo from the phone still arrives.
     const phone = (await openPhone(t)).page;
     await phone.goto(phoneUrl);
-    const photo = await makeImage(phone, { width: 300, height: 300, type: 'image/webp', name: 'after-error.webp' });
-    await phone.setInputFiles('#file-input', photo);
-    await phone.locator('#success').waitFor({ state: 'visible' });
-    const shown = await waitForPhoto(desktop);
-    assert.deepEqual([shown.width, shown.height], [300, 300]);
+    await sendPhotoAndSeeIt(phone, desktop, { width: 300, height: 300, type: 'image/webp', name: 'after-error.webp' });
     assert.equal(await desktop.locator('#error').isVisible(), false, 'the old error is cleared');
   });
 });
