@@ -104,12 +104,10 @@ def main():
     parser.add_argument("--http")
     parser.add_argument("--ws")
     parser.add_argument("--zip-dir")
-    parser.add_argument("--shared", default=os.path.join(REPO, "..", "shared"))
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--starts", type=int, default=30)
     args = parser.parse_args()
     bt.REPO = REPO
-    bt.SHARED = os.path.abspath(args.shared)
     workdir = tempfile.mkdtemp(prefix="lambda-bench-")
     if args.http and args.ws:
         bt.BINARIES.update(http=os.path.abspath(args.http), ws=os.path.abspath(args.ws))

@@ -1,4 +1,4 @@
-// Runs every case of AWS's SigV4 test suite (shared/sigv4-test-suite/v4) in header and query mode,
+// Runs every case of AWS's SigV4 test suite (tests/data/sigv4-test-suite) in header and query mode,
 // comparing the canonical request, the string to sign and the signature with the expected files.
 
 #include <gtest/gtest.h>

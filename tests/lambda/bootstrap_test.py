@@ -6,7 +6,7 @@ API stand-in (the peers of tests/aws).
 Usage:
   bootstrap_test.py --http PATH --ws PATH      run the built executables
   bootstrap_test.py --zip-dir DIR              unzip DIR/<fn>.zip and run its bootstrap
-Options: --repo DIR (default: this checkout), --shared DIR (default: REPO/../shared).
+Options: --repo DIR (default: this checkout).
 The full-flow test is skipped when node or tests/aws/node_modules is missing.
 """
 import argparse
@@ -27,7 +27,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from runtime_api_emulator import RuntimeApi, lambda_environment  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SHARED = None
 BINARIES = {}  # "http" / "ws" -> path of the executable
 ACCESS_KEY, SECRET_KEY, TOKEN = "S3RVER", "S3RVER", "session-token-for-tests"
 BUCKET = "qr-upload-uploads-test"
@@ -36,7 +35,7 @@ JPEG = bytes([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10]) + b"JFIF\x00" + bytes(200) + 
 
 
 def sample(name):
-    with open(os.path.join(SHARED, "aws-events", name), encoding="utf-8") as f:
+    with open(os.path.join(REPO, "tests", "data", "aws-events", name), encoding="utf-8") as f:
         return json.load(f)
 
 
@@ -336,16 +335,14 @@ class FullFlowTest(unittest.TestCase):
 
 
 def main():
-    global REPO, SHARED
+    global REPO
     parser = argparse.ArgumentParser()
     parser.add_argument("--repo", default=REPO)
-    parser.add_argument("--shared")
     parser.add_argument("--http")
     parser.add_argument("--ws")
     parser.add_argument("--zip-dir")
     args, rest = parser.parse_known_args()
     REPO = os.path.abspath(args.repo)
-    SHARED = os.path.abspath(args.shared or os.path.join(REPO, "..", "shared"))
     unpacked = None
     if args.zip_dir:
         # As Lambda does: unpack each package into its own task root and run ./bootstrap.

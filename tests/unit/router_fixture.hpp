@@ -15,7 +15,7 @@ namespace qr::testing {
 
 namespace json = boost::json;
 
-/// Reads a file from shared/aws-events.
+/// Reads a file from tests/data/aws-events.
 inline json::value load_sample(const std::string& name) {
   std::ifstream in(std::string(QR_AWS_EVENTS_DIR) + "/" + name);
   std::stringstream ss;
