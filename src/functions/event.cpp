@@ -36,32 +36,15 @@ std::map<std::string, std::string> string_map(const json::object& parent, std::s
   return out;
 }
 
-std::optional<std::string_view> lookup(const std::map<std::string, std::string>& map,
-                                       std::string_view name) {
-  const auto it = map.find(std::string(name));
-  if (it == map.end()) return std::nullopt;
-  return std::string_view(it->second);
-}
-
 }  // namespace
 
-std::optional<std::string_view> HttpRequest::query_param(std::string_view name) const {
-  return lookup(query, name);
-}
-std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
-  return lookup(headers, name);
-}
-std::optional<std::string_view> WebSocketEvent::query_param(std::string_view name) const {
-  return lookup(query, name);
-}
-
-Result<HttpRequest> parse_http_event(const json::value& event) {
+Result<ApiRequest> parse_http_event(const json::value& event) {
   const auto* root = event.if_object();
   if (!root) return fail(ErrorCode::invalid_input, "event is not a JSON object");
   const auto* context = object_at(*root, "requestContext");
   const auto* http = context ? object_at(*context, "http") : nullptr;
   if (!http) return fail(ErrorCode::invalid_input, "event has no requestContext.http");
-  HttpRequest request;
+  ApiRequest request;
   auto method = string_at(*http, "method");
   auto path = string_at(*http, "path");
   if (!path) path = string_at(*root, "rawPath");

@@ -2,6 +2,7 @@
 #include "functions/http_api_handler.hpp"
 
 #include "functions/event.hpp"
+#include "functions/response.hpp"
 #include "handlers/handlers.hpp"
 
 namespace qr::functions {
@@ -9,7 +10,7 @@ namespace {
 
 constexpr std::string_view sessions_prefix = "/sessions/";
 
-Response route(const HttpRequest& request, handlers::Context& ctx) {
+Response route(const ApiRequest& request, handlers::Context& ctx) {
   const std::string& path = request.path;
   const std::string& method = request.method;
   if (path == "/sessions") {

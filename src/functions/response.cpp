@@ -16,10 +16,6 @@ json::object cors_headers() {
 
 }  // namespace
 
-Response error_response(int status_code, std::string_view message) {
-  return Response{status_code, json::object{{"error", message}}};
-}
-
 json::value encode_http_response(const Response& response) {
   return json::object{{"statusCode", response.status_code},
                       {"headers", cors_headers()},

@@ -8,17 +8,12 @@
 #include <string_view>
 
 #include "core/log.hpp"
+#include "handlers/requests.hpp"
 
 namespace qr::functions {
 
-/// A handler's answer: a status and a JSON body.
-struct Response {
-  int status_code = 200;
-  boost::json::object body;
-};
-
-/// Shorthand for {"error": message} with a status.
-Response error_response(int status_code, std::string_view message);
+using handlers::error_response;
+using handlers::Response;
 
 /// The spec's response.py: {statusCode, headers (JSON + CORS), body} for the HTTP API.
 boost::json::value encode_http_response(const Response& response);

@@ -2,6 +2,7 @@
 #include "functions/websocket_event_handler.hpp"
 
 #include "functions/event.hpp"
+#include "functions/response.hpp"
 #include "handlers/handlers.hpp"
 
 namespace qr::functions {

@@ -56,7 +56,7 @@ bool notify_desktop(const Session& session, std::string_view message, Context& c
 
 Response internal_error(Context& ctx, std::string_view what, const Error& error) {
   ctx.log.error(what, {{"errorCode", to_string(error.code)}, {"error", error.detail}});
-  return functions::error_response(500, "Internal server error");
+  return error_response(500, "Internal server error");
 }
 
 }  // namespace qr::handlers

@@ -5,15 +5,15 @@
 
 namespace qr::handlers {
 
-Response create_session(const HttpRequest& request, Context& ctx) {
+Response create_session(const ApiRequest& request, Context& ctx) {
   // The spec sends no body. One that is sent must at least be a JSON object, so a client that
   // posts garbage hears about it instead of silently getting a session.
   if (request.body && request.body->find_first_not_of(" \t\r\n") != std::string::npos) {
     boost::system::error_code ec;
     const auto body = boost::json::parse(*request.body, ec);
-    if (ec) return functions::error_response(400, "Invalid JSON body");
+    if (ec) return error_response(400, "Invalid JSON body");
     if (!body.is_object())
-      return functions::error_response(400, "Request body must be a JSON object");
+      return error_response(400, "Request body must be a JSON object");
   }
 
   const std::int64_t now = ctx.clock.now_seconds();

@@ -10,11 +10,10 @@
 namespace qr::handlers {
 namespace {
 
-using functions::error_response;
 
 }  // namespace
 
-Response generate_presigned_url(const HttpRequest& request, Context& ctx) {
+Response generate_presigned_url(const ApiRequest& request, Context& ctx) {
   const auto raw_id = request.query_param("sessionId");
   if (auto bad = validate_session_id(raw_id)) return error_response(bad->status, bad->message);
   const std::string session_id = normalize_uuid(*raw_id);

@@ -5,13 +5,13 @@
 
 namespace qr::handlers {
 
-Response get_session(const HttpRequest& request, std::string_view raw_id, Context& ctx) {
+Response get_session(const ApiRequest& request, std::string_view raw_id, Context& ctx) {
   if (auto bad = validate_session_id(raw_id))
-    return functions::error_response(bad->status, bad->message);
+    return error_response(bad->status, bad->message);
   const std::string session_id = normalize_uuid(raw_id);
   auto found = ctx.sessions.get(session_id);
   if (!found) return internal_error(ctx, "reading session failed", found.error());
-  if (!*found) return functions::error_response(404, "Session not found");
+  if (!*found) return error_response(404, "Session not found");
   const Session& session = **found;
 
   // The desktop proves itself with its token; only then does it get a link to the image.
@@ -19,7 +19,7 @@ Response get_session(const HttpRequest& request, std::string_view raw_id, Contex
   if (auto auth = request.header("authorization")) {
     constexpr std::string_view bearer = "Bearer ";
     if (!auth->starts_with(bearer) || !token_matches(session, auth->substr(bearer.size())))
-      return functions::error_response(403, "Invalid token");
+      return error_response(403, "Invalid token");
     desktop = true;
   }
 

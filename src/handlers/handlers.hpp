@@ -4,24 +4,19 @@
 #include <span>
 #include <string_view>
 
-#include "functions/event.hpp"
 #include "handlers/context.hpp"
+#include "handlers/requests.hpp"
 
 namespace qr::handlers {
 
-using functions::HttpRequest;
-using functions::Response;
-using functions::S3Record;
-using functions::WebSocketEvent;
-
 /// POST /sessions: a new AWAITING_SCAN session and its one-time desktop token.
-Response create_session(const HttpRequest& request, Context& ctx);
+Response create_session(const ApiRequest& request, Context& ctx);
 
 /// GET /upload-url: a presigned PUT for the session's next upload; moves it to UPLOAD_REQUESTED.
-Response generate_presigned_url(const HttpRequest& request, Context& ctx);
+Response generate_presigned_url(const ApiRequest& request, Context& ctx);
 
 /// GET /sessions/{sessionId}: the session's public state, so a desktop can catch up.
-Response get_session(const HttpRequest& request, std::string_view session_id, Context& ctx);
+Response get_session(const ApiRequest& request, std::string_view session_id, Context& ctx);
 
 /// $connect: binds the desktop's connection to its session.
 Response websocket_connect(const WebSocketEvent& event, Context& ctx);

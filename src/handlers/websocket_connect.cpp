@@ -8,7 +8,7 @@ namespace {
 Response reject(Context& ctx, int status, std::string_view message) {
   ctx.log.info("connection rejected", {{"status", status}, {"reason", message}});
   ctx.log.metric("WebSocketConnectFailures", 1);
-  return functions::error_response(status, message);
+  return error_response(status, message);
 }
 
 }  // namespace
