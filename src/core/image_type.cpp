@@ -1,3 +1,4 @@
+#include "core/ascii.hpp"
 #include "core/image_type.hpp"
 
 #include <array>
@@ -17,14 +18,6 @@ constexpr std::array<ImageType, 6> allow_list{{
     {"image/heif", ".heif"},
 }};
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 bool heif_family(std::string_view mime) {
   return mime == "image/heic" || mime == "image/heif";
@@ -34,7 +27,7 @@ bool heif_family(std::string_view mime) {
 
 std::optional<ImageType> allowed_image_type(std::string_view mime) {
   for (const auto& type : allow_list)
-    if (iequals(type.mime, mime)) return type;
+    if (ascii::iequals(type.mime, mime)) return type;
   return std::nullopt;
 }
 
@@ -60,7 +53,7 @@ bool head_matches_type(std::string_view signed_type, std::string_view head) {
   if (!actual) return false;
   if (signed_type == constants::wildcard_image_type) return true;
   if (heif_family(signed_type) && heif_family(*actual)) return true;
-  return iequals(*actual, signed_type);
+  return ascii::iequals(*actual, signed_type);
 }
 
 }  // namespace qr

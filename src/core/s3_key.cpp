@@ -1,20 +1,10 @@
+#include "core/ascii.hpp"
 #include "core/s3_key.hpp"
 
 #include "core/constants.hpp"
 #include "core/validators.hpp"
 
 namespace qr {
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 std::string make_upload_key(std::string_view session_id, std::int64_t millis,
                             std::string_view nonce, std::string_view extension) {
   std::string key(constants::upload_prefix);
@@ -33,8 +23,8 @@ std::optional<std::string> decode_event_key(std::string_view key) {
       out += ' ';
     } else if (c == '%') {
       if (i + 2 >= key.size()) return std::nullopt;
-      const int hi = hex_value(key[i + 1]);
-      const int lo = hex_value(key[i + 2]);
+      const int hi = ascii::hex_value(key[i + 1]);
+      const int lo = ascii::hex_value(key[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       out += static_cast<char>(hi * 16 + lo);
       i += 2;

@@ -1,3 +1,4 @@
+#include "core/ascii.hpp"
 #include "core/validators.hpp"
 
 #include <cctype>
@@ -15,9 +16,7 @@ bool is_uuid(std::string_view text) {
 }
 
 std::string normalize_uuid(std::string_view uuid) {
-  std::string out(uuid);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return ascii::lower(uuid);
 }
 
 std::optional<Rejection> validate_session_id(std::optional<std::string_view> session_id) {
@@ -40,13 +39,12 @@ std::string make_uuid4(const unsigned char (&bytes)[16]) {
   for (int i = 0; i < 16; ++i) b[i] = bytes[i];
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  static constexpr char digits[] = "0123456789abcdef";
   std::string out;
   out.reserve(36);
   for (int i = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += digits[b[i] >> 4];
-    out += digits[b[i] & 0x0f];
+    out += ascii::hex_digit(b[i] >> 4);
+    out += ascii::hex_digit(b[i]);
   }
   return out;
 }

@@ -1,3 +1,4 @@
+#include "core/ascii.hpp"
 #include "crypto/crypto.hpp"
 
 #include <openssl/crypto.h>
@@ -30,13 +31,7 @@ Digest hmac_sha256(const Digest& key, std::string_view data) {
 }
 
 std::string hex(std::span<const unsigned char> bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '\0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    out[2 * i] = digits[bytes[i] >> 4];
-    out[2 * i + 1] = digits[bytes[i] & 0x0f];
-  }
-  return out;
+  return ascii::hex(bytes);
 }
 
 std::string base64url(std::span<const unsigned char> bytes) {

@@ -1,3 +1,4 @@
+#include "core/ascii.hpp"
 #include "functions/event.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -29,8 +30,7 @@ std::map<std::string, std::string> string_map(const json::object& parent, std::s
   for (const auto& [k, v] : *obj) {
     if (!v.is_string()) continue;
     std::string name(k);
-    if (lowercase_keys)
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lowercase_keys) ascii::lower_in_place(name);
     out.emplace(std::move(name), std::string(v.get_string()));
   }
   return out;
