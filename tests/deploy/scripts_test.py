@@ -3,7 +3,7 @@
 installed), the config.js it writes (evaluated by node like the pages do), and a whole run of
 deploy.sh against a stub `aws` that records its calls and answers with canned stack outputs.
 
-Run: /usr/bin/python3 tests/deploy/scripts_test.py [--repo DIR]
+Run: /usr/bin/python3 tests/deploy/scripts_test.py [--repo DIR] [--cfn-lint PATH]
 """
 import argparse
 import hashlib
@@ -18,6 +18,11 @@ import textwrap
 import unittest
 
 import yaml
+
+# The helper beside this file; no __pycache__ left in the source tree.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cfn_lint  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -197,8 +202,11 @@ def main():
     global REPO
     parser = argparse.ArgumentParser()
     parser.add_argument("--repo", default=REPO)
+    parser.add_argument("--cfn-lint", dest="cfn_lint")
     args, rest = parser.parse_known_args()
     REPO = os.path.abspath(args.repo)
+    if args.cfn_lint:
+        cfn_lint.EXPLICIT.append(args.cfn_lint)
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
 
 
