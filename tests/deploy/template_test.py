@@ -46,6 +46,10 @@ EXPECTED_ENV = {
         "MAX_UPLOAD_BYTES",
     },
 }
+# What the template gives the code before the code emits it (issue 11): the EMF metric counting
+# 5xx answers, one per response whose statusCode >= 500, in namespace QrUpload with dimension
+# Service. Remove the entry once the C++ emits it (the check then holds it to it exactly).
+AWAITING_CODE_METRICS = {"ServerErrors"}
 BOOTSTRAP_OF = {"HttpApiFunction": "http_api_handler", "WebSocketEventFunction": "websocket_event_handler"}
 
 BUCKET = "qr-upload-uploads-123456789012-eu-west-1-dev"
@@ -65,6 +69,7 @@ EXPECTED_STATEMENTS = {
         ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["<SessionsTable.Arn>"]),
         ({"dynamodb:Query"}, ["<SessionsTable.Arn>/index/wsConnectionId-index"]),
         ({"s3:GetObject", "s3:DeleteObject"}, [UPLOADS]),
+        ({"sqs:SendMessage"}, ["<FailedEventsQueue.Arn>"]),
         ({"execute-api:ManageConnections"},
          ["arn:aws:execute-api:eu-west-1:123456789012:<WebSocketApi>/live/POST/@connections/*"]),
     ],
@@ -101,6 +106,11 @@ class Resolver:
     def condition(self, name):
         return bool(self(self.t["Conditions"][name]))
 
+    def exists(self, logical):
+        """Whether the resource is created with these parameters (its Condition holds)."""
+        cond = self.t["Resources"][logical].get("Condition")
+        return cond is None or self.condition(cond)
+
     def __call__(self, node):
         if isinstance(node, list):
             return [self(n) for n in node]
@@ -127,6 +137,12 @@ class Resolver:
             return self(arg[0]) == self(arg[1])
         if key == "Fn::Not":
             return not self(arg[0])
+        if key == "Fn::And":
+            return all(self(a) for a in arg)
+        if key == "Fn::Or":
+            return any(self(a) for a in arg)
+        if key == "Condition":
+            return self.condition(arg)
         if key == "Fn::Join":
             return arg[0].join(self(arg[1]))
         return {key: self(arg)}
@@ -389,6 +405,120 @@ class TemplateTest(unittest.TestCase):
                                  for m in a.get("Metrics", [])))
         self.assertEqual(len(ddb), 1)
         self.assertEqual(ddb[0]["Threshold"], 0)
+
+    def alarm_metrics(self, alarm):
+        """(namespace, metric name, resolved dimensions as a dict) of each metric the alarm reads."""
+        if "MetricName" in alarm:
+            return [(alarm["Namespace"], alarm["MetricName"],
+                     {d["Name"]: d["Value"] for d in self.r(alarm.get("Dimensions", []))})]
+        out = []
+        for m in alarm.get("Metrics", []):
+            metric = m.get("MetricStat", {}).get("Metric")
+            if metric:
+                out.append((metric["Namespace"], metric["MetricName"],
+                            {d["Name"]: d["Value"] for d in self.r(metric.get("Dimensions", []))}))
+        return out
+
+    def test_alarms_see_what_users_see(self):
+        alarms = {k: a["Properties"] for k, a in self.of_type("AWS::CloudWatch::Alarm").items()}
+
+        def reading(namespace, name, dims):
+            return {k: a for k, a in alarms.items()
+                    if (namespace, name, dims) in self.alarm_metrics(a)}
+
+        def expression(alarm):
+            (final,) = [m for m in alarm["Metrics"] if m.get("ReturnData", True)]
+            return final["Expression"]
+
+        # The HTTP API's 5xx rate, from API Gateway's own metrics for the $default stage.
+        dims = {"ApiId": "<HttpApi>", "Stage": "$default"}
+        (api5xx,) = reading("AWS/ApiGateway", "5xx", dims).values()
+        self.assertIn(("AWS/ApiGateway", "Count", dims), self.alarm_metrics(api5xx))
+        ids = {m["MetricStat"]["Metric"]["MetricName"]: m["Id"] for m in api5xx["Metrics"]
+               if "MetricStat" in m}
+        self.assertIn("100 * FILL(%s, 0) / %s" % (ids["5xx"], ids["Count"]), expression(api5xx))
+        self.assertEqual(api5xx["Threshold"], 5)
+        self.assertEqual(api5xx["ComparisonOperator"], "GreaterThanThreshold")
+
+        # Each function's own 5xx answers, from its EMF metric, as a share of its invocations.
+        # Namespace and dimension are the ones src/core/log.cpp writes into every EMF line.
+        with open(os.path.join(REPO, "src", "core", "log.cpp"), encoding="utf-8") as f:
+            log_cpp = f.read()
+        self.assertIn('{"Namespace", "QrUpload"}', log_cpp)
+        self.assertIn('boost::json::array{"Service"}', log_cpp)
+        for fn in ("HttpApiFunction", "WebSocketEventFunction"):
+            (emf,) = reading("QrUpload", "ServerErrors", {"Service": f"<{fn}>"}).values()
+            self.assertIn(("AWS/Lambda", "Invocations", {"FunctionName": f"<{fn}>"}),
+                          self.alarm_metrics(emf))
+            self.assertRegex(expression(emf), r"100 \* FILL\(\w+, 0\) / \w+")
+            self.assertEqual(emf["Threshold"], 5, fn)
+            # Duration above 10 s and any throttle, for both functions.
+            (duration,) = reading("AWS/Lambda", "Duration", {"FunctionName": f"<{fn}>"}).values()
+            self.assertEqual((duration["Threshold"], duration["Statistic"]), (10000, "Maximum"))
+            (throttles,) = reading("AWS/Lambda", "Throttles", {"FunctionName": f"<{fn}>"}).values()
+            self.assertEqual(throttles["Threshold"], 0)
+        # The event function's Lambda errors (failed S3 events) keep their alarm.
+        errors = reading("AWS/Lambda", "Errors", {"FunctionName": "<WebSocketEventFunction>"})
+        self.assertEqual([a["Threshold"] for a in errors.values()], [5])
+        # The EMF metric is the one the code emits (or, for now, the one it is to emit).
+        emitted = set(re.findall(r'metric\("(\w+)"', source_text("src")))
+        self.assertTrue("ServerErrors" in emitted or "ServerErrors" in AWAITING_CODE_METRICS)
+        self.assertFalse(AWAITING_CODE_METRICS & emitted,
+                         "the code emits it now: drop it from AWAITING_CODE_METRICS")
+
+    def test_alarms_notify_a_topic(self):
+        alarms = self.of_type("AWS::CloudWatch::Alarm")
+        topic = self.res["AlarmTopic"]
+        self.assertEqual(topic["Type"], "AWS::SNS::Topic")
+        # No topic given: the stack's own topic, and every alarm notifies it.
+        self.assertTrue(self.r.exists("AlarmTopic"))
+        for name, alarm in alarms.items():
+            self.assertEqual(self.r(alarm["Properties"]["AlarmActions"]), ["<AlarmTopic>"], name)
+        # A topic given: no topic is created, every alarm notifies the one given.
+        arn = "arn:aws:sns:eu-west-1:123456789012:ops"
+        given = Resolver(self.t, {"AlarmTopicArn": arn})
+        self.assertFalse(given.exists("AlarmTopic"))
+        for name, alarm in alarms.items():
+            self.assertEqual(given(alarm["Properties"]["AlarmActions"]), [arn], name)
+        # The e-mail subscription exists only with an address, on the topic the alarms use.
+        sub = self.res["AlarmEmailSubscription"]
+        self.assertEqual(sub["Type"], "AWS::SNS::Subscription")
+        self.assertFalse(self.r.exists("AlarmEmailSubscription"))
+        mail = {"AlarmEmail": "ops@example.com"}
+        own = Resolver(self.t, mail)
+        self.assertTrue(own.exists("AlarmEmailSubscription"))
+        self.assertEqual(own(sub["Properties"]), {"Protocol": "email", "Endpoint": "ops@example.com",
+                                                  "TopicArn": "<AlarmTopic>"})
+        both = Resolver(self.t, dict(mail, AlarmTopicArn=arn))
+        self.assertEqual(both(sub["Properties"]["TopicArn"]), arn)
+        self.assertTrue(re.fullmatch(self.t["Parameters"]["AlarmEmail"]["AllowedPattern"],
+                                     "ops@example.com"))
+        self.assertTrue(re.fullmatch(self.t["Parameters"]["AlarmEmail"]["AllowedPattern"], ""))
+        self.assertEqual(self.r(self.t["Outputs"]["AlarmTopicArn"]["Value"]), "<AlarmTopic>")
+
+    def test_failed_s3_events_are_kept_for_replay(self):
+        (config,) = self.of_type("AWS::Lambda::EventInvokeConfig").values()
+        p = config["Properties"]
+        self.assertEqual(self.r(p["FunctionName"]), "<WebSocketEventFunction>")
+        # The S3 notification invokes the unqualified function, i.e. $LATEST.
+        self.assertEqual(p["Qualifier"], "$LATEST")
+        self.assertEqual(p["MaximumRetryAttempts"], 2)
+        self.assertEqual(self.r(p["DestinationConfig"]["OnFailure"]["Destination"]),
+                         "<FailedEventsQueue.Arn>")
+        queue = self.res["FailedEventsQueue"]
+        self.assertEqual(queue["Type"], "AWS::SQS::Queue")
+        self.assertEqual(queue["Properties"]["MessageRetentionPeriod"], 1209600)
+        # Lambda sends with the function's role (EXPECTED_STATEMENTS holds sqs:SendMessage).
+        # Any message waiting is an alarm.
+        alarms = [a["Properties"] for a in self.of_type("AWS::CloudWatch::Alarm").values()
+                  if ("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                      {"QueueName": "<FailedEventsQueue.QueueName>"}) in self.alarm_metrics(a["Properties"])]
+        self.assertEqual([(a["Threshold"], a["ComparisonOperator"]) for a in alarms],
+                         [(0, "GreaterThanThreshold")])
+        # deploy.sh --replay-failed finds the queue and the function by these outputs.
+        self.assertEqual(self.r(self.t["Outputs"]["FailedEventsQueueUrl"]["Value"]), "<FailedEventsQueue>")
+        self.assertEqual(self.r(self.t["Outputs"]["WebSocketEventFunctionName"]["Value"]),
+                         "<WebSocketEventFunction>")
 
     def test_site_is_private_behind_cloudfront_with_oac(self):
         p = self.res["SiteBucket"]["Properties"]
