@@ -1,7 +1,7 @@
 #pragma once
 // `qr-upload serve`: the HTTP API, the WebSocket endpoint, signed uploads and downloads and the
 // web pages on one port. Every request reaches the same routers the Lambdas use, as the event
-// API Gateway or S3 would send. Boost.Beast stays inside server.cpp.
+// API Gateway or S3 would send. No Boost.Beast or Asio in this header.
 
 #include <cstdint>
 #include <filesystem>

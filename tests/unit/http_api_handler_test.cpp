@@ -360,3 +360,19 @@ TEST_F(HttpApiHandler, AnExceptionBecomesA500) {
 
 }  // namespace
 }  // namespace qr::testing
+
+namespace qr::functions {
+namespace {
+
+// The local server serves a path itself unless the router's table claims it.
+TEST(HttpApiRoutes, TheRouteTableSaysWhichPathsAreTheApis) {
+  for (std::string_view path : {"/sessions", "/upload-url", "/sessions/abc", "/sessions/"})
+    EXPECT_TRUE(is_http_api_path(path)) << path;
+  for (std::string_view path :
+       {"/", "/phone.html", "/config.js", "/objects/x", "/sessions/a/b", "/sessionsx", "/upload",
+        "/upload-url/x", "", "/ws"})
+    EXPECT_FALSE(is_http_api_path(path)) << path;
+}
+
+}  // namespace
+}  // namespace qr::functions

@@ -1,0 +1,58 @@
+#pragma once
+// One HTTP connection: reads a request header, picks what serves it (the HTTP API router, a
+// signed upload or download, the WebSocket upgrade, a page), reads the body that wants, answers,
+// and reads the next request while the connection is kept alive.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "local/shared_state.hpp"
+
+namespace qr::local {
+
+class UploadReceiver;
+
+class HttpSession final : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<SharedState> state);
+
+  /// Starts reading the first request.
+  void start();
+
+ private:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  using Next = void (HttpSession::*)(Request);
+
+  void do_read_header();
+  void on_header(boost::beast::error_code ec, std::size_t bytes);
+  void read_small_body(Next next);
+  void dispatch(Request req);
+  void static_file(const Request& req, std::string_view path);
+  void download(const Request& req);
+  void start_upload();
+  void upgrade(Request req);
+  template <class Response>
+  void reply(Response&& response);
+  void close();
+  void drain();
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::shared_ptr<SharedState> state_;
+  std::string source_ip_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::empty_body>> header_parser_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> body_parser_;
+  std::shared_ptr<UploadReceiver> upload_;
+  std::string drain_buffer_;
+  std::size_t drained_ = 0;
+};
+
+}  // namespace qr::local

@@ -1,0 +1,137 @@
+#include "local/local_events.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include "core/ascii.hpp"
+
+namespace qr::local {
+namespace json = boost::json;
+namespace {
+
+// Adds `value` under `name`, joining a repeat with ',' as API Gateway does.
+void add_joined(json::object& object, std::string_view name, std::string_view value) {
+  if (auto* existing = object.if_contains(name); existing && existing->is_string()) {
+    json::string& joined = existing->get_string();
+    joined.append(",");
+    joined.append(value);
+  } else {
+    object[name] = value;
+  }
+}
+
+json::object decoded_query(std::string_view target) {
+  json::object query;
+  for (const auto& [name, value] : aws::parse_query(target_query(target)))
+    add_joined(query, name, value);
+  return query;
+}
+
+}  // namespace
+
+std::string_view target_path(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+std::string_view target_query(std::string_view target) {
+  const auto q = target.find('?');
+  return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+}
+
+json::object http_api_event(const LocalRequest& request) {
+  const std::string_view path = target_path(request.target);
+  json::object headers;
+  for (const auto& [name, value] : request.headers) add_joined(headers, ascii::lower(name), value);
+  json::object query = decoded_query(request.target);
+  json::object event{{"version", "2.0"},
+                     {"routeKey", "$default"},
+                     {"rawPath", path},
+                     {"rawQueryString", target_query(request.target)},
+                     {"headers", std::move(headers)},
+                     {"requestContext",
+                      {{"http",
+                        {{"method", request.method},
+                         {"path", path},
+                         {"protocol", "HTTP/1.1"},
+                         {"sourceIp", request.source_ip}}},
+                       {"requestId", request.request_id},
+                       {"routeKey", "$default"},
+                       {"stage", "$default"}}},
+                     {"isBase64Encoded", false}};
+  if (!query.empty()) event["queryStringParameters"] = std::move(query);
+  if (!request.body.empty()) event["body"] = request.body;
+  return event;
+}
+
+json::object connect_event(std::string_view connection_id, std::string_view request_id,
+                           std::string_view target) {
+  json::object event{{"requestContext",
+                      {{"routeKey", "$connect"},
+                       {"eventType", "CONNECT"},
+                       {"connectionId", connection_id},
+                       {"requestId", request_id}}}};
+  if (json::object query = decoded_query(target); !query.empty())
+    event["queryStringParameters"] = std::move(query);
+  return event;
+}
+
+json::object disconnect_event(std::string_view connection_id, std::string_view request_id) {
+  return {{"requestContext",
+           {{"routeKey", "$disconnect"},
+            {"eventType", "DISCONNECT"},
+            {"connectionId", connection_id},
+            {"requestId", request_id}}}};
+}
+
+json::object object_created_event(std::string_view key, std::uint64_t size) {
+  return {{"Records",
+           json::array{json::object{
+               {"eventVersion", "2.1"},
+               {"eventSource", "qr-upload:local"},
+               {"eventName", "ObjectCreated:Put"},
+               {"s3",
+                {{"bucket", {{"name", "local"}}},
+                 {"object", {{"key", aws::uri_encode(key, true)}, {"size", size}}}}}}}}};
+}
+
+aws::SignableRequest signable_request(std::string_view method, std::string_view target,
+                                      const HeaderFields& headers) {
+  aws::SignableRequest out;
+  out.method = std::string(method);
+  out.path = std::string(target_path(target));
+  out.query = aws::parse_query(target_query(target));
+  for (const auto& [name, value] : headers) out.headers.emplace_back(ascii::lower(name), value);
+  return out;
+}
+
+RouterAnswer read_router_answer(const json::value& document) {
+  RouterAnswer answer;
+  const auto* doc = document.if_object();
+  if (!doc) return answer;
+  const auto* status = doc->if_contains("statusCode");
+  if (!status) return answer;
+  boost::system::error_code ec;
+  const auto code = status->to_number<std::int64_t>(ec);
+  if (ec || code < 100 || code > 599) return answer;
+  if (const auto* headers = doc->if_contains("headers"); headers && headers->is_object())
+    for (const auto& [name, value] : headers->get_object())
+      if (value.is_string()) answer.headers.emplace_back(name, value.get_string());
+  if (const auto* body = doc->if_contains("body"); body && body->is_string())
+    answer.body = body->get_string();
+  answer.status = static_cast<int>(code);
+  return answer;
+}
+
+std::optional<std::string> first_rejection(const RouterAnswer& answer) {
+  boost::system::error_code ec;
+  const json::value body = json::parse(answer.body, ec);
+  if (ec || !body.is_object()) return std::nullopt;
+  const auto* rejections = body.get_object().if_contains("rejections");
+  if (!rejections || !rejections->is_array() || rejections->get_array().empty())
+    return std::nullopt;
+  const auto* first = rejections->get_array().front().if_object();
+  const auto* reason = first ? first->if_contains("reason") : nullptr;
+  if (!reason || !reason->is_string()) return std::string("Upload rejected");
+  return std::string(reason->get_string());
+}
+
+}  // namespace qr::local

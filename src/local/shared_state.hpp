@@ -1,0 +1,59 @@
+#pragma once
+// What every connection of one server shares: the ports, the settings, the WebSocket hub and the
+// page configuration. Built once by Server::start; sessions hold it by shared_ptr.
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "core/log.hpp"
+#include "crypto/crypto.hpp"
+#include "handlers/context.hpp"
+#include "local/disk_object_store.hpp"
+#include "local/hub_notifier.hpp"
+#include "local/local_events.hpp"
+#include "local/server.hpp"
+#include "local/sqlite_session_store.hpp"
+
+namespace qr::local {
+
+/// The verdict on a finished upload, as the PUT answers it.
+struct UploadVerdict {
+  unsigned status = 500;
+  boost::json::object body;
+};
+
+/// The state of one server. Thread-safe: the stores and the hub lock inside.
+struct SharedState {
+  ServerOptions options;
+  SystemClock clock;
+  crypto::OsRandom random;
+  std::unique_ptr<SqliteSessionStore> sessions;
+  std::unique_ptr<DiskObjectStore> objects;
+  HubNotifier hub;
+  handlers::Settings settings;
+  std::string config_js;  ///< web/config.js as served: same-origin API, the phone's URL
+  Logger log;             ///< server-level events; requests get their own Logger
+
+  /// A fresh random id (connection ids, request ids).
+  std::string new_id();
+
+  /// Runs one event through a router with a Logger of its own and reads its answer.
+  template <class Router>
+  RouterAnswer call(Router router, const boost::json::value& event) {
+    Logger request_log;
+    handlers::Context ctx{*sessions, *objects, hub, clock, random, request_log, settings};
+    return read_router_answer(router(event, ctx));
+  }
+
+  /// Moves a finished upload (`temp`, `size` bytes) into place under `key` and announces it as S3
+  /// would; the router's check decides the answer, before the PUT is answered. `temp` is gone
+  /// afterwards either way.
+  UploadVerdict store_upload(const std::filesystem::path& temp, const std::string& key,
+                             std::uint64_t size);
+};
+
+}  // namespace qr::local

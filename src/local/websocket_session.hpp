@@ -1,0 +1,53 @@
+#pragma once
+// One desktop WebSocket (/ws): registered in the hub before $connect runs, so no message can miss
+// it; $disconnect when it closes. The desktop only listens; frames it sends are read and dropped.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "local/hub_notifier.hpp"
+#include "local/shared_state.hpp"
+
+namespace qr::local {
+
+class WebSocketSession final : public HubConnection,
+                               public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  WebSocketSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<SharedState> state,
+                   std::string connection_id);
+
+  /// Runs $connect for the upgrade `request` asked for; accepts it if the router says 200,
+  /// otherwise answers as API Gateway does, with the router's status and body instead of the
+  /// upgrade. Messages queued meanwhile go out once the upgrade is done.
+  void start(boost::beast::http::request<boost::beast::http::string_body> request);
+
+  /// Queues a text frame; safe from any thread.
+  void send_text(std::string message) override;
+
+ private:
+  void refuse(const RouterAnswer& answer, unsigned version);
+  void on_accept(boost::beast::error_code ec);
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void do_write();
+  void on_write(boost::beast::error_code ec, std::size_t bytes);
+  void closed();
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  std::shared_ptr<SharedState> state_;
+  std::string id_;
+  boost::beast::flat_buffer buffer_;
+  std::deque<std::string> queue_;
+  bool open_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace qr::local
