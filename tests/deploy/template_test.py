@@ -54,6 +54,7 @@ BOOTSTRAP_OF = {"HttpApiFunction": "http_api_handler", "WebSocketEventFunction":
 
 BUCKET = "qr-upload-uploads-123456789012-eu-west-1-dev"
 UPLOADS = f"arn:aws:s3:::{BUCKET}/session-uploads/*"
+BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 
 # Exactly what each role may do: (actions, resources) per statement, after resolution.
 EXPECTED_STATEMENTS = {
@@ -62,6 +63,7 @@ EXPECTED_STATEMENTS = {
          ["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/qr-upload-http-api-dev:*"]),
         ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, ["<SessionsTable.Arn>"]),
         ({"s3:PutObject", "s3:GetObject"}, [UPLOADS]),
+        ({"s3:ListBucket"}, [BUCKET_ARN]),
     ],
     "WebSocketEventRole": [
         ({"logs:CreateLogStream", "logs:PutLogEvents"},
@@ -69,6 +71,7 @@ EXPECTED_STATEMENTS = {
         ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, ["<SessionsTable.Arn>"]),
         ({"dynamodb:Query"}, ["<SessionsTable.Arn>/index/wsConnectionId-index"]),
         ({"s3:GetObject", "s3:DeleteObject"}, [UPLOADS]),
+        ({"s3:ListBucket"}, [BUCKET_ARN]),
         ({"sqs:SendMessage"}, ["<FailedEventsQueue.Arn>"]),
         ({"execute-api:ManageConnections"},
          ["arn:aws:execute-api:eu-west-1:123456789012:<WebSocketApi>/live/POST/@connections/*"]),
@@ -245,6 +248,16 @@ class TemplateTest(unittest.TestCase):
         self.assertEqual(self.r(fns["WebSocketEventFunction"]["Properties"]["Role"]),
                          "<WebSocketEventRole.Arn>")
 
+    def test_listing_is_granted_only_inside_the_uploads_prefix(self):
+        # With s3:ListBucket S3 answers 404 for a missing object instead of 403; S3 evaluates it
+        # with s3:prefix set to the key asked for, so the grant can stay inside session-uploads/.
+        for role in ("HttpApiRole", "WebSocketEventRole"):
+            statements = self.res[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+            (listing,) = [st for st in statements if "s3:ListBucket" in st["Action"]]
+            self.assertEqual(listing["Action"], ["s3:ListBucket"])
+            self.assertEqual(listing["Condition"],
+                             {"StringLike": {"s3:prefix": ["session-uploads/*"]}}, role)
+
     def test_no_policy_has_a_wildcard_resource_or_action(self):
         def statements(node):
             if isinstance(node, dict):
@@ -306,7 +319,8 @@ class TemplateTest(unittest.TestCase):
                       p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0])
         (cors,) = p["CorsConfiguration"]["CorsRules"]
         self.assertEqual(set(cors["AllowedMethods"]), {"PUT", "GET"})
-        self.assertEqual(self.r(cors["AllowedOrigins"]), ["https://<SiteDistribution.DomainName>"])
+        # Issue 11: "*" by default (the spec's), like the HTTP API (test_cors_...).
+        self.assertEqual(self.r(cors["AllowedOrigins"]), ["*"])
         custom = Resolver(self.t, {"AllowedOrigin": "https://photos.example.com"})
         self.assertEqual(custom(cors["AllowedOrigins"]), ["https://photos.example.com"])
         (rule,) = p["LifecycleConfiguration"]["Rules"]
@@ -337,7 +351,8 @@ class TemplateTest(unittest.TestCase):
 
     def test_http_routes_reach_the_http_function(self):
         routes = self.routes_of("HttpApi")
-        self.assertEqual(set(routes), {"POST /sessions", "GET /upload-url", "GET /sessions/{sessionId}"})
+        self.assertEqual(set(routes), {"POST /sessions", "GET /upload-url", "GET /sessions/{sessionId}",
+                                       "$default"})
         for route in routes.values():
             integration, fn = self.integration_function(route["Target"])
             self.assertEqual(fn, "HttpApiFunction")
@@ -373,6 +388,44 @@ class TemplateTest(unittest.TestCase):
             "arn:aws:execute-api:eu-west-1:123456789012:<HttpApi>/"))
         self.assertTrue(perms["<WebSocketEventFunction>"].startswith(
             "arn:aws:execute-api:eu-west-1:123456789012:<WebSocketApi>/"))
+
+    def test_cors_allows_any_origin_by_default_and_one_origin_when_narrowed(self):
+        api = self.res["HttpApi"]["Properties"]["CorsConfiguration"]
+        (bucket,) = self.res["UploadBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+        self.assertEqual(self.t["Parameters"]["AllowedOrigin"]["Default"], "*")
+        for params, origins in (({}, ["*"]),
+                                ({"AllowedOrigin": "https://photos.example.com"},
+                                 ["https://photos.example.com"]),
+                                ({"AllowedOrigin": "site"}, ["https://<SiteDistribution.DomainName>"])):
+            r = Resolver(self.t, params)
+            # The API and the bucket always allow the same origins.
+            self.assertEqual(r(api["AllowOrigins"]), origins, params)
+            self.assertEqual(r(bucket["AllowedOrigins"]), origins, params)
+        # "*" is only valid without credentials; none are used (tokens travel in headers).
+        self.assertFalse(api.get("AllowCredentials", False))
+        self.assertLessEqual({"GET", "POST"}, set(api["AllowMethods"]))
+        # The pages send Authorization (desktop token) and Content-Type, and read Date.
+        self.assertLessEqual({"content-type", "authorization"}, {h.lower() for h in api["AllowHeaders"]})
+        self.assertIn("date", [h.lower() for h in api["ExposeHeaders"]])
+        # The phone PUTs with the signed Content-Type (preflighted); the desktop GETs.
+        self.assertIn("content-type", [h.lower() for h in bucket["AllowedHeaders"]])
+        self.assertLessEqual({"PUT", "GET"}, set(bucket["AllowedMethods"]))
+
+    def test_unknown_http_routes_reach_the_function(self):
+        (default,) = [v["Properties"] for v in self.of_type("AWS::ApiGatewayV2::Route").values()
+                      if v["Properties"]["RouteKey"] == "$default"]
+        self.assertEqual(self.r(default["ApiId"]), "<HttpApi>")
+        self.assertEqual(self.integration_function(default["Target"])[1], "HttpApiFunction")
+        # API Gateway may invoke the function for the $default route too: its source ARN is
+        # {api}/{stage}/$default, besides {api}/{stage}/{method}/{path} for the others.
+        (perm,) = [p["Properties"] for p in self.of_type("AWS::Lambda::Permission").values()
+                   if self.r(p["Properties"]["FunctionName"]) == "<HttpApiFunction>"]
+        source = self.r(perm["SourceArn"])
+        base = "arn:aws:execute-api:eu-west-1:123456789012:<HttpApi>/"
+        for arn in ("$default/$default", "$default/POST/sessions", "$default/GET/sessions/abc"):
+            self.assertTrue(fnmatch.fnmatchcase(base + arn, source), (arn, source))
+        self.assertFalse(fnmatch.fnmatchcase(
+            "arn:aws:execute-api:eu-west-1:123456789012:<WebSocketApi>/live/$connect", source))
 
     # ------------------------------------------------------------------ operations
     def test_log_groups_have_retention_and_match_the_function_names(self):
