@@ -38,18 +38,26 @@ PSEUDO = {
 
 # The settings each function's code reads beyond what Lambda itself sets (AWS_*).
 EXPECTED_ENV = {
-    "HttpApiFunction": {"SESSIONS_TABLE_NAME", "UPLOAD_BUCKET_NAME", "MAX_UPLOAD_BYTES"},
+    "HttpApiFunction": {"SESSIONS_TABLE_NAME", "UPLOAD_BUCKET_NAME", "MAX_UPLOAD_BYTES",
+                        "ALLOWED_CONTENT_TYPES"},
     "WebSocketEventFunction": {
         "SESSIONS_TABLE_NAME",
         "UPLOAD_BUCKET_NAME",
         "WS_API_ENDPOINT",
         "MAX_UPLOAD_BYTES",
+        "ALLOWED_CONTENT_TYPES",
     },
 }
-# What the template gives the code before the code emits it (issue 11): the EMF metric counting
-# 5xx answers, one per response whose statusCode >= 500, in namespace QrUpload with dimension
-# Service. Remove the entry once the C++ emits it (the check then holds it to it exactly).
+# What the template gives the code before the code reads it (issue 11): the allow-list setting
+# (comma-separated MIME types) and the EMF metric counting 5xx answers, one per response whose
+# statusCode >= 500, in namespace QrUpload with dimension Service. The code may lag only on these;
+# remove each entry once the C++ reads/emits it (the checks then hold it to them exactly).
+AWAITING_CODE_ENV = {"ALLOWED_CONTENT_TYPES"}
 AWAITING_CODE_METRICS = {"ServerErrors"}
+DEFAULT_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "image/heic",
+                         "image/heif", "image/avif"]
+# The stated capacity of the HTTP API stage's throttle (template comment and deploy/README.md).
+THROTTLE = {"desktops": "2,000", "rate": 100, "burst": 200}
 BOOTSTRAP_OF = {"HttpApiFunction": "http_api_handler", "WebSocketEventFunction": "websocket_event_handler"}
 
 BUCKET = "qr-upload-uploads-123456789012-eu-west-1-dev"
@@ -190,6 +198,9 @@ class TemplateTest(unittest.TestCase):
             self.assertLessEqual(int(self.r(p["MemorySize"])), 256)
             memory = self.t["Parameters"][p["MemorySize"]["Ref"]]
             self.assertLessEqual(max(memory["AllowedValues"]), 256)
+            # The spec's 256 MB by default; the parameter stays to choose less.
+            self.assertEqual(int(self.r(p["MemorySize"])), 256)
+            self.assertIn(128, memory["AllowedValues"])
 
     def test_environment_is_exactly_what_the_code_reads(self):
         for logical, expected in EXPECTED_ENV.items():
@@ -201,8 +212,13 @@ class TemplateTest(unittest.TestCase):
         code = source_text("src/aws", "src/lambda")
         read = set(re.findall(r'"((?:SESSIONS_TABLE|UPLOAD_BUCKET|WS_API|MAX_UPLOAD)[A-Z_]*)"', code))
         read |= set(re.findall(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"', source_text("src/lambda")))
+        read |= set(re.findall(r'"(ALLOWED_CONTENT_TYPES)"', code))
         read = {n for n in read if not n.startswith(("AWS_", "_X_AMZN"))}
-        self.assertEqual(read, set().union(*EXPECTED_ENV.values()))
+        expected = set().union(*EXPECTED_ENV.values())
+        # Nothing the template does not give; everything it gives, but what awaits the code.
+        self.assertLessEqual(read, expected)
+        self.assertLessEqual(expected - read, AWAITING_CODE_ENV,
+                             "settings the template gives and the code does not read")
 
     def test_environment_matches_the_built_bootstraps(self):
         if not BOOTSTRAPS:
@@ -214,7 +230,8 @@ class TemplateTest(unittest.TestCase):
             out = subprocess.run([path, "--print-env"], capture_output=True, text=True, check=True,
                                  env={"PATH": "/usr/bin:/bin"}).stdout.split()
             env = self.res[logical]["Properties"]["Environment"]["Variables"]
-            self.assertEqual(set(env), set(out), binary)
+            self.assertLessEqual(set(out), set(env), binary)
+            self.assertLessEqual(set(env) - set(out), AWAITING_CODE_ENV, binary)
 
     def test_environment_values_name_the_stacks_resources(self):
         http = self.r(self.res["HttpApiFunction"]["Properties"]["Environment"]["Variables"])
@@ -223,9 +240,30 @@ class TemplateTest(unittest.TestCase):
             self.assertEqual(env["SESSIONS_TABLE_NAME"], "<SessionsTable>")
             self.assertEqual(env["UPLOAD_BUCKET_NAME"], BUCKET)
             self.assertEqual(env["MAX_UPLOAD_BYTES"], "26214400")
+            self.assertEqual(env["ALLOWED_CONTENT_TYPES"].split(","), DEFAULT_CONTENT_TYPES)
         self.assertEqual(ws["WS_API_ENDPOINT"], "<WebSocketApi>.execute-api.eu-west-1.amazonaws.com/live")
         # The computed bucket name is the bucket's own name.
         self.assertEqual(self.r(self.res["UploadBucket"]["Properties"]["BucketName"]), BUCKET)
+
+    def test_allow_list_and_size_limit_are_stack_parameters(self):
+        params = self.t["Parameters"]
+        types = params["AllowedContentTypes"]
+        self.assertEqual(types["Default"].split(","), DEFAULT_CONTENT_TYPES)
+        self.assertIn("image/avif", types["Default"].split(","))
+        pattern = re.compile(types["AllowedPattern"])
+        self.assertTrue(pattern.fullmatch(types["Default"]))
+        self.assertTrue(pattern.fullmatch("image/jpeg"))
+        for bad in ("", "image/jpeg,", "text/html", "image/jpeg, image/png"):
+            self.assertFalse(pattern.fullmatch(bad), bad)
+        size = params["MaxUploadBytes"]
+        self.assertEqual(size["Type"], "Number")
+        self.assertEqual(size["MaxValue"], 5 * 1024 ** 3)  # one PutObject's limit
+        custom = Resolver(self.t, {"AllowedContentTypes": "image/jpeg,image/avif",
+                                   "MaxUploadBytes": "1048576"})
+        for fn in EXPECTED_ENV:
+            env = custom(self.res[fn]["Properties"]["Environment"]["Variables"])
+            self.assertEqual(env["ALLOWED_CONTENT_TYPES"], "image/jpeg,image/avif", fn)
+            self.assertEqual(env["MAX_UPLOAD_BYTES"], "1048576", fn)
 
     # ------------------------------------------------------------------ IAM
     def test_each_role_grants_exactly_what_its_function_needs(self):
@@ -426,6 +464,45 @@ class TemplateTest(unittest.TestCase):
             self.assertTrue(fnmatch.fnmatchcase(base + arn, source), (arn, source))
         self.assertFalse(fnmatch.fnmatchcase(
             "arn:aws:execute-api:eu-west-1:123456789012:<WebSocketApi>/live/$connect", source))
+
+    def test_websocket_deployment_follows_its_routes(self):
+        deployment = self.res["WebSocketDeployment"]
+        self.assertEqual(self.r(deployment["Properties"]["ApiId"]), "<WebSocketApi>")
+        # Created after every route, so its snapshot holds them all.
+        route_ids = {k for k, v in self.of_type("AWS::ApiGatewayV2::Route").items()
+                     if self.r(v["Properties"]["ApiId"]) == "<WebSocketApi>"}
+        depends = deployment["DependsOn"]
+        self.assertLessEqual(route_ids, set([depends] if isinstance(depends, str) else depends))
+        self.assertEqual(self.r(self.res["WebSocketStage"]["Properties"]["DeploymentId"]),
+                         "<WebSocketDeployment>")
+        # deploy.sh gives the routes' hash; it shows in the description.
+        hashed = Resolver(self.t, {"WebSocketRoutesHash": "0123456789ab"})
+        self.assertIn("0123456789ab", hashed(deployment["Properties"]["Description"]))
+        self.assertTrue(re.fullmatch(self.t["Parameters"]["WebSocketRoutesHash"]["AllowedPattern"],
+                                     "0123456789ab"))
+        # The hash covers the section deploy.sh hashes, which must hold every WebSocket resource.
+        with open(os.path.join(REPO, "deploy", "template.yaml"), encoding="utf-8") as f:
+            text = f.read()
+        section = re.search(r"^  # -+ WebSocket API\n(.*?)^  # -+ ", text, re.S | re.M).group(1)
+        ws_resources = {k for k, v in self.res.items()
+                        if self.r(v["Properties"].get("ApiId")) == "<WebSocketApi>"} | {"WebSocketApi"}
+        for logical in ws_resources:
+            self.assertRegex(section, r"(?m)^  %s:$" % logical)
+
+    def test_http_stage_throttle_is_sized_for_the_stated_desktops(self):
+        params = self.t["Parameters"]
+        self.assertEqual(params["ThrottlingRateLimit"]["Default"], THROTTLE["rate"])
+        self.assertEqual(params["ThrottlingBurstLimit"]["Default"], THROTTLE["burst"])
+        stage = self.res["HttpApiStage"]["Properties"]["DefaultRouteSettings"]
+        self.assertEqual(int(self.r(stage["ThrottlingRateLimit"])), THROTTLE["rate"])
+        self.assertEqual(int(self.r(stage["ThrottlingBurstLimit"])), THROTTLE["burst"])
+        # The number of desktops is stated beside the parameters and in the README.
+        with open(os.path.join(REPO, "deploy", "template.yaml"), encoding="utf-8") as f:
+            self.assertIn("Sized for %s open desktop pages" % THROTTLE["desktops"], f.read())
+        with open(os.path.join(REPO, "deploy", "README.md"), encoding="utf-8") as f:
+            readme = f.read()
+        self.assertIn("%s open desktop pages" % THROTTLE["desktops"], readme)
+        self.assertRegex(readme, r"rate %d\b.*burst %d\b" % (THROTTLE["rate"], THROTTLE["burst"]))
 
     # ------------------------------------------------------------------ operations
     def test_log_groups_have_retention_and_match_the_function_names(self):
