@@ -4,7 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQR_BUILD_TESTS=OFF -DQR_BUILD_BENCH=OFF \
-  -DQR_BUILD_AWS=OFF -DQR_BUILD_LAMBDA=OFF >/dev/null
-cmake --build build --target qr-upload
+bash scripts/build-serve.sh build
 exec ./build/src/local/qr-upload serve "$@"

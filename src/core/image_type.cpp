@@ -1,5 +1,5 @@
-#include "core/ascii.hpp"
 #include "core/image_type.hpp"
+#include "core/ascii.hpp"
 
 #include <array>
 #include <cctype>
@@ -17,7 +17,6 @@ constexpr std::array<ImageType, 6> allow_list{{
     {"image/heic", ".heic"},
     {"image/heif", ".heif"},
 }};
-
 
 bool heif_family(std::string_view mime) {
   return mime == "image/heic" || mime == "image/heif";

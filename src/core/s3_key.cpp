@@ -1,5 +1,5 @@
-#include "core/ascii.hpp"
 #include "core/s3_key.hpp"
+#include "core/ascii.hpp"
 
 #include "core/constants.hpp"
 #include "core/validators.hpp"

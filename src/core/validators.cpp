@@ -1,5 +1,5 @@
-#include "core/ascii.hpp"
 #include "core/validators.hpp"
+#include "core/ascii.hpp"
 
 #include <cctype>
 

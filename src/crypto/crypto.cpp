@@ -1,5 +1,5 @@
-#include "core/ascii.hpp"
 #include "crypto/crypto.hpp"
+#include "core/ascii.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

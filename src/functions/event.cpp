@@ -1,5 +1,5 @@
-#include "core/ascii.hpp"
 #include "functions/event.hpp"
+#include "core/ascii.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -102,7 +102,10 @@ bool is_s3_event(const json::value& event) {
 
 std::vector<S3Record> parse_s3_records(const json::value& event) {
   std::vector<S3Record> out;
-  const auto& records = event.get_object().at("Records").get_array();
+  const auto* root = event.if_object();
+  const auto* list = root ? root->if_contains("Records") : nullptr;
+  if (!list || !list->is_array()) return out;
+  const auto& records = list->get_array();
   out.reserve(records.size());
   for (const auto& value : records) {
     S3Record record;

@@ -12,8 +12,7 @@ Response create_session(const ApiRequest& request, Context& ctx) {
     boost::system::error_code ec;
     const auto body = boost::json::parse(*request.body, ec);
     if (ec) return error_response(400, "Invalid JSON body");
-    if (!body.is_object())
-      return error_response(400, "Request body must be a JSON object");
+    if (!body.is_object()) return error_response(400, "Request body must be a JSON object");
   }
 
   const std::int64_t now = ctx.clock.now_seconds();

@@ -8,10 +8,7 @@
 #include "handlers/handlers.hpp"
 
 namespace qr::handlers {
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 Response generate_presigned_url(const ApiRequest& request, Context& ctx) {
   const auto raw_id = request.query_param("sessionId");

@@ -6,8 +6,7 @@
 namespace qr::handlers {
 
 Response get_session(const ApiRequest& request, std::string_view raw_id, Context& ctx) {
-  if (auto bad = validate_session_id(raw_id))
-    return error_response(bad->status, bad->message);
+  if (auto bad = validate_session_id(raw_id)) return error_response(bad->status, bad->message);
   const std::string session_id = normalize_uuid(raw_id);
   auto found = ctx.sessions.get(session_id);
   if (!found) return internal_error(ctx, "reading session failed", found.error());

@@ -121,10 +121,10 @@ void HttpSession::static_file(const Request& req, std::string_view path) {
   std::string name(path == "/" ? "index.html" : path.substr(1));
   if (name == "phone") name = "phone.html";
   // Only plain file names directly inside web/: nothing else on disk can be named.
-  const bool plain = !name.empty() && name.front() != '.' &&
-                     name.find_first_not_of(
-                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-                         std::string::npos;
+  const bool plain =
+      !name.empty() && name.front() != '.' &&
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+          std::string::npos;
   const fs::path file = state_->options.web_dir / name;
   beast::error_code ec;
   http::file_body::value_type body;

@@ -83,14 +83,13 @@ json::object disconnect_event(std::string_view connection_id, std::string_view r
 }
 
 json::object object_created_event(std::string_view key, std::uint64_t size) {
-  return {{"Records",
-           json::array{json::object{
-               {"eventVersion", "2.1"},
-               {"eventSource", "qr-upload:local"},
-               {"eventName", "ObjectCreated:Put"},
-               {"s3",
-                {{"bucket", {{"name", "local"}}},
-                 {"object", {{"key", aws::uri_encode(key, true)}, {"size", size}}}}}}}}};
+  return {{"Records", json::array{json::object{
+                          {"eventVersion", "2.1"},
+                          {"eventSource", "qr-upload:local"},
+                          {"eventName", "ObjectCreated:Put"},
+                          {"s3",
+                           {{"bucket", {{"name", "local"}}},
+                            {"object", {{"key", aws::uri_encode(key, true)}, {"size", size}}}}}}}}};
 }
 
 aws::SignableRequest signable_request(std::string_view method, std::string_view target,

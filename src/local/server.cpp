@@ -31,7 +31,9 @@ constexpr std::int64_t sweep_grace_seconds = 3600;
 class ServerImpl final : public Server {
  public:
   ServerImpl(std::shared_ptr<SharedState> shared, tcp::acceptor acceptor, asio::io_context& io)
-      : shared_(shared), listener_(io, std::move(acceptor), std::move(shared)), io_(io),
+      : shared_(shared),
+        listener_(io, std::move(acceptor), std::move(shared)),
+        io_(io),
         sweep_timer_(io) {}
 
   std::uint16_t port() const override { return port_; }

@@ -38,7 +38,8 @@ void UploadReceiver::start(Done done) {
   beast::error_code ec;
   parser_.get().body().open(temp_.c_str(), beast::file_mode::write_new, ec);
   if (ec) {
-    state_->log.error("cannot open upload file", {{"path", temp_.string()}, {"error", ec.message()}});
+    state_->log.error("cannot open upload file",
+                      {{"path", temp_.string()}, {"error", ec.message()}});
     return answer(error_json(500, "Internal server error", v, false));
   }
   if (beast::iequals(req[http::field::expect], "100-continue")) {

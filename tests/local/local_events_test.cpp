@@ -22,15 +22,13 @@ TEST(LocalEvents, TargetSplitsIntoPathAndQuery) {
 }
 
 TEST(LocalEvents, HttpRequestBecomesAnApiGatewayV2EventAsAwsBuildsIt) {
-  const LocalRequest request{"GET",
-                             "/upload-url?sessionId=abc&contentType=image%2Fjpeg&x=1&x=2",
-                             {{"Host", "192.168.1.5:8080"},
-                              {"X-Desktop-Token", "t"},
-                              {"Accept", "a"},
-                              {"accept", "b"}},
-                             "",
-                             "req-1",
-                             "192.168.1.20"};
+  const LocalRequest request{
+      "GET",
+      "/upload-url?sessionId=abc&contentType=image%2Fjpeg&x=1&x=2",
+      {{"Host", "192.168.1.5:8080"}, {"X-Desktop-Token", "t"}, {"Accept", "a"}, {"accept", "b"}},
+      "",
+      "req-1",
+      "192.168.1.20"};
   const json::object event = http_api_event(request);
   EXPECT_EQ(event.at("version"), "2.0");
   EXPECT_EQ(event.at("rawPath"), "/upload-url");

@@ -39,6 +39,11 @@ TEST(EventSamples, S3Records) {
   }
 }
 
+TEST(EventSamples, S3RecordsOfWhatIsNotAnS3EventAreNoneRatherThanAnException) {
+  for (const char* text : {"null", "[]", "{}", R"({"Records":{}})", R"({"Records":"x"})"})
+    EXPECT_TRUE(functions::parse_s3_records(boost::json::parse(text)).empty()) << text;
+}
+
 TEST(EventSamples, Base64) {
   EXPECT_EQ(functions::base64_decode("aGVsbG8="), "hello");
   EXPECT_EQ(functions::base64_decode("aGVsbG8"), "hello");

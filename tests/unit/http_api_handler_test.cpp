@@ -368,9 +368,8 @@ namespace {
 TEST(HttpApiRoutes, TheRouteTableSaysWhichPathsAreTheApis) {
   for (std::string_view path : {"/sessions", "/upload-url", "/sessions/abc", "/sessions/"})
     EXPECT_TRUE(is_http_api_path(path)) << path;
-  for (std::string_view path :
-       {"/", "/phone.html", "/config.js", "/objects/x", "/sessions/a/b", "/sessionsx", "/upload",
-        "/upload-url/x", "", "/ws"})
+  for (std::string_view path : {"/", "/phone.html", "/config.js", "/objects/x", "/sessions/a/b",
+                                "/sessionsx", "/upload", "/upload-url/x", "", "/ws"})
     EXPECT_FALSE(is_http_api_path(path)) << path;
 }
 
