@@ -14,8 +14,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const qr::aws::Credentials kCreds{"AKIAEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                                  std::string(600, 'T')};  // Lambda tokens are long
+const qr::aws::Credentials credentials{"AKIAEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                                       std::string(600, 'T')};  // Lambda tokens are long
 
 class FixedClock final : public qr::Clock {
  public:
@@ -25,7 +25,7 @@ class FixedClock final : public qr::Clock {
 };
 
 void BM_SignDynamoDbRequest(benchmark::State& state) {
-  const qr::aws::Signer signer(kCreds, "eu-west-1", "dynamodb");
+  const qr::aws::Signer signer(credentials, "eu-west-1", "dynamodb");
   FixedClock clock;
   const std::string body =
       R"({"TableName":"Sessions","Key":{"sessionId":{"S":"0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b"}},"ConsistentRead":true})";
@@ -46,7 +46,7 @@ BENCHMARK(BM_SignDynamoDbRequest);
 void BM_PresignS3Put(benchmark::State& state) {
   FixedClock clock;
   qr::aws::S3ObjectStore store(
-      kCreds, "eu-west-1",
+      credentials, "eu-west-1",
       qr::aws::s3_addressing({true, "s3.eu-west-1.amazonaws.com", 443, ""}, "upload-bucket", false),
       nullptr, {}, clock);
   for (auto _ : state) {
@@ -62,13 +62,13 @@ void BM_PresignS3PutWithKeyDerivation(benchmark::State& state) {
   // Worst case: a fresh signer each time, so the four-HMAC key derivation is paid every call.
   FixedClock clock;
   for (auto _ : state) {
-    qr::aws::Signer signer(kCreds, "eu-west-1", "s3");
+    qr::aws::Signer signer(credentials, "eu-west-1", "s3");
     qr::aws::SignableRequest req{
         "PUT",
         "/session-uploads/x/image-1.jpg",
         {},
         {{"host", "upload-bucket.s3.eu-west-1.amazonaws.com"}, {"content-type", "image/jpeg"}}};
-    auto q = signer.presign(req, qr::aws::kUnsignedPayload, 300s, clock.now());
+    auto q = signer.presign(req, qr::aws::unsigned_payload, 300s, clock.now());
     benchmark::DoNotOptimize(q);
   }
 }
@@ -81,10 +81,10 @@ void BM_VerifyPresignedUrl(benchmark::State& state) {
                                "/objects/session-uploads/x/image-1.jpg",
                                {},
                                {{"host", "192.168.1.20:8080"}, {"content-type", "image/jpeg"}}};
-  auto q = signer.presign(req, qr::aws::kUnsignedPayload, 300s, clock.now());
+  auto q = signer.presign(req, qr::aws::unsigned_payload, 300s, clock.now());
   req.query = qr::aws::parse_query(q.query_string);
   for (auto _ : state) {
-    auto ok = signer.verify_presigned(req, qr::aws::kUnsignedPayload, clock.now());
+    auto ok = signer.verify_presigned(req, qr::aws::unsigned_payload, clock.now());
     benchmark::DoNotOptimize(ok);
   }
 }
@@ -113,7 +113,7 @@ void dynamodb_get_item(benchmark::State& state, bool keep_alive) {
   const qr::aws::Endpoint ep{false, "127.0.0.1", peer->port(), ""};
   qr::aws::HttpClientOptions options;
   options.keep_alive = keep_alive;
-  auto client = std::make_shared<qr::aws::DynamoDbClient>(kCreds, "us-east-1", ep,
+  auto client = std::make_shared<qr::aws::DynamoDbClient>(credentials, "us-east-1", ep,
                                                           qr::aws::make_http_client(ep, options),
                                                           qr::aws::default_retry_policy(), clock);
   const std::string table = keep_alive ? "bench-keepalive" : "bench-new";

@@ -5,9 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "aws/http_client.hpp"
-#include "aws/retry.hpp"
-#include "aws/sigv4.hpp"
+#include "aws/signed_client.hpp"
 #include "ports/clock.hpp"
 #include "ports/notifier.hpp"
 
@@ -26,11 +24,7 @@ class ApiGatewayNotifier final : public Notifier {
   Result<void> send(std::string_view connection_id, std::string_view message) override;
 
  private:
-  Signer signer_;
-  Endpoint endpoint_;
-  std::unique_ptr<HttpClient> http_;
-  RetryPolicy retry_;
-  Clock& clock_;
+  SignedClient aws_;
 };
 
 }  // namespace qr::aws

@@ -1,5 +1,7 @@
 #include "aws/config.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include <charconv>
 #include <cstdlib>
 
@@ -49,6 +51,7 @@ EnvLookup process_environment() {
 }
 
 std::string Endpoint::authority() const {
+  // Only an IPv6 literal has a ':' in its host; it takes brackets in a URL and a Host header.
   const bool ipv6 = host.find(':') != std::string::npos;
   std::string out = ipv6 ? "[" + host + "]" : host;
   if (port != (tls ? 443 : 80)) out += ":" + std::to_string(port);
@@ -60,52 +63,42 @@ std::string Endpoint::origin() const {
 }
 
 Result<Endpoint> parse_endpoint(std::string_view url) {
-  Endpoint ep;
-  std::string_view rest = url;
-  if (const std::size_t p = rest.find("://"); p != std::string_view::npos) {
-    const std::string_view scheme = rest.substr(0, p);
-    if (scheme == "https" || scheme == "wss") {
-      ep.tls = true;
-    } else if (scheme == "http" || scheme == "ws") {
-      ep.tls = false;
-    } else {
-      return fail(ErrorCode::invalid_input, "unsupported scheme in " + std::string(url));
-    }
-    rest = rest.substr(p + 3);
+  // A bare "host[:port][/base]" (WS_API_ENDPOINT is given without a scheme) means https.
+  const std::string full =
+      url.find("://") == std::string_view::npos ? "https://" + std::string(url) : std::string(url);
+  const auto parsed = boost::urls::parse_uri(full);
+  // After an authority the path is empty or starts with '/'; Boost.URL 1.81 lets a port run
+  // into a relative path ("host:8x" reads as port 8, path "x"), so that is checked here.
+  if (!parsed || (!parsed->encoded_path().empty() && !parsed->encoded_path().starts_with('/'))) {
+    return fail(ErrorCode::invalid_input, "malformed URL " + std::string(url));
   }
-  ep.port = ep.tls ? 443 : 80;
-  const std::size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  ep.base_path = std::string(path);
+  const boost::urls::url_view& u = *parsed;
 
-  std::string_view port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return fail(ErrorCode::invalid_input, "malformed host in " + std::string(url));
-    }
-    ep.host = std::string(authority.substr(1, close - 1));
-    if (close + 1 < authority.size() && authority[close + 1] == ':') {
-      port_text = authority.substr(close + 2);
-    }
+  Endpoint ep;
+  const std::string_view scheme = u.scheme();
+  if (scheme == "https" || scheme == "wss") {
+    ep.tls = true;
+  } else if (scheme == "http" || scheme == "ws") {
+    ep.tls = false;
   } else {
-    const std::size_t colon = authority.rfind(':');
-    ep.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+    return fail(ErrorCode::invalid_input, "unsupported scheme in " + std::string(url));
   }
+  // An IPv6 literal comes without its brackets ("::1"); authority() puts them back.
+  ep.host = u.host_address();
   if (ep.host.empty()) return fail(ErrorCode::invalid_input, "no host in " + std::string(url));
-  if (!port_text.empty()) {
+  ep.port = ep.tls ? 443 : 80;
+  // "host:" (an empty port) means the default port, as in a URL.
+  if (const std::string_view text = u.port(); !text.empty()) {
     unsigned value = 0;
-    const auto [ptr, ec] =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || value == 0 ||
-        value > 65535) {
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || ptr != text.data() + text.size() || value == 0 || value > 65535) {
       return fail(ErrorCode::invalid_input, "malformed port in " + std::string(url));
     }
     ep.port = static_cast<std::uint16_t>(value);
   }
+  std::string_view path = u.encoded_path();
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  ep.base_path = std::string(path);
   return ep;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// The DynamoDB JSON protocol (x-amz-json-1.0): one signed POST per operation, with retries.
+// The DynamoDB JSON protocol (x-amz-json-1.0): one signed POST per operation, with retries, over
+// the adapters' one signed request path (SignedClient).
 
 #include <memory>
 #include <string>
@@ -7,9 +8,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "aws/http_client.hpp"
-#include "aws/retry.hpp"
-#include "aws/sigv4.hpp"
+#include "aws/signed_client.hpp"
 #include "core/error.hpp"
 #include "ports/clock.hpp"
 
@@ -35,15 +34,10 @@ class DynamoDbClient {
                                                          const boost::json::object& request);
 
   /// Attempts made by the last call (1 when it did not retry); for tests and metrics.
-  int last_attempts() const { return last_attempts_; }
+  int last_attempts() const { return aws_.last_attempts(); }
 
  private:
-  Signer signer_;
-  Endpoint endpoint_;
-  std::unique_ptr<HttpClient> http_;
-  RetryPolicy retry_;
-  Clock& clock_;
-  int last_attempts_ = 0;
+  SignedClient aws_;
 };
 
 }  // namespace qr::aws

@@ -117,7 +117,7 @@ json::object sessions_table_definition(std::string_view table_name) {
       {"BillingMode", "PAY_PER_REQUEST"},
       {"GlobalSecondaryIndexes",
        json::array{json::object{
-           {"IndexName", kConnectionIndex},
+           {"IndexName", connection_index},
            {"KeySchema",
             json::array{json::object{{"AttributeName", "wsConnectionId"}, {"KeyType", "HASH"}}}},
            {"Projection", json::object{{"ProjectionType", "ALL"}}},
@@ -250,7 +250,7 @@ Result<Session> DynamoDbSessionStore::update(std::string_view session_id,
 Result<std::optional<Session>> DynamoDbSessionStore::find_by_connection(
     std::string_view connection_id) {
   json::object req{{"TableName", table_},
-                   {"IndexName", kConnectionIndex},
+                   {"IndexName", connection_index},
                    {"KeyConditionExpression", "#ws = :ws"},
                    {"ExpressionAttributeNames", json::object{{"#ws", "wsConnectionId"}}},
                    {"ExpressionAttributeValues", json::object{{":ws", str(connection_id)}}}};

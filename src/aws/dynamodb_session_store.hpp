@@ -18,7 +18,7 @@
 namespace qr::aws {
 
 /// Name of the GSI keyed by wsConnectionId.
-inline constexpr std::string_view kConnectionIndex = "wsConnectionId-index";
+inline constexpr std::string_view connection_index = "wsConnectionId-index";
 
 /// The SessionStore of the AWS deployment.
 class DynamoDbSessionStore final : public SessionStore {

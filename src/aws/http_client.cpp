@@ -16,7 +16,6 @@
 
 #include <openssl/ssl.h>
 
-#include <cctype>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -24,6 +23,8 @@
 #include <optional>
 #include <utility>
 #include <vector>
+
+#include "core/ascii.hpp"
 
 namespace qr::aws {
 namespace {
@@ -34,7 +35,11 @@ namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
+using std::chrono::milliseconds;
 
+// Headers of a Runtime API event carry the client context (up to about 3.5 KB) beside the
+// usual ones; Beast's default limit (8 KB) would be close.
+constexpr std::uint32_t header_limit = 64 * 1024;
 
 // Errors that mean "the server closed the kept-alive connection before we used it": the request
 // never reached the application, so sending it again on a new connection is safe.
@@ -44,10 +49,11 @@ bool is_stale_connection(const error_code& ec) {
          ec == net::error::connection_aborted || ec == ssl::error::stream_truncated;
 }
 
-bool is_ip_literal(const std::string& host) {
+std::optional<net::ip::address> ip_literal(const std::string& host) {
   error_code ec;
-  net::ip::make_address(host, ec);
-  return !ec;
+  const net::ip::address address = net::ip::make_address(host, ec);
+  if (ec) return std::nullopt;
+  return address;
 }
 
 // One TLS context per CA source, shared by every client of the process. Loading Debian's or
@@ -88,7 +94,13 @@ SharedTlsContext shared_tls_context(const std::optional<std::string>& ca_file) {
 class BeastHttpClient final : public HttpClient {
  public:
   BeastHttpClient(Endpoint endpoint, HttpClientOptions options)
-      : endpoint_(std::move(endpoint)), options_(std::move(options)), resolver_(ioc_) {
+      : endpoint_(std::move(endpoint)),
+        options_(std::move(options)),
+        literal_(ip_literal(endpoint_.host)),
+        resolver_(ioc_) {
+    // Room for a whole typical response (an event, a DynamoDB item) in the first read; Beast
+    // would start at 512 bytes and grow over several reads.
+    buffer_.reserve(16 * 1024);
     if (endpoint_.tls) {
       auto shared = shared_tls_context(options_.ca_file);
       ssl_ctx_ = std::move(shared.context);
@@ -154,10 +166,15 @@ class BeastHttpClient final : public HttpClient {
   }
 
   // Runs queued operations until `done`, or gives up after `limit` by cancelling them (the
-  // resolver has no timeout of its own; the streams also have expires_after).
-  void run_until(const bool& done, std::chrono::milliseconds limit) {
+  // resolver has no timeout of its own; the streams also have expires_after). No limit: until
+  // done, however long that takes.
+  void run_until(const bool& done, std::optional<milliseconds> limit) {
     ioc_.restart();
-    ioc_.run_for(limit);
+    if (!limit) {
+      ioc_.run();
+      return;
+    }
+    ioc_.run_for(*limit);
     if (!done) {
       resolver_.cancel();
       if (tls_) beast::get_lowest_layer(*tls_).cancel();
@@ -167,54 +184,72 @@ class BeastHttpClient final : public HttpClient {
     }
   }
 
-  Result<void> connect() {
-    close();
+  // A little longer than the stream's own timer, which is the one meant to fire.
+  static std::optional<milliseconds> grace(std::optional<milliseconds> limit) {
+    if (!limit) return std::nullopt;
+    return *limit + milliseconds{100};
+  }
+
+  Result<void> resolve(std::vector<tcp::endpoint>& out) {
+    // An address needs no resolver (whose first use starts a thread): the Runtime API is
+    // "127.0.0.1:9001", and the test peers are on loopback addresses too.
+    if (literal_) {
+      out.emplace_back(*literal_, endpoint_.port);
+      return {};
+    }
     bool done = false;
     error_code ec;
-    tcp::resolver::results_type endpoints;
     resolver_.async_resolve(endpoint_.host, std::to_string(endpoint_.port),
-                            [&](error_code e, tcp::resolver::results_type r) {
+                            [&](error_code e, const tcp::resolver::results_type& results) {
                               ec = e;
-                              endpoints = std::move(r);
+                              for (const auto& r : results) out.push_back(r.endpoint());
                               done = true;
                             });
     run_until(done, options_.connect_timeout);
     if (ec) return fail(ErrorCode::unavailable, describe("resolve", ec));
+    return {};
+  }
 
-    done = false;
-    if (endpoint_.tls) {
-      tls_.emplace(ioc_, *ssl_ctx_);
-      // SNI and host name verification: without them a valid certificate for any name passes.
-      if (!is_ip_literal(endpoint_.host) &&
-          !SSL_set_tlsext_host_name(tls_->native_handle(), endpoint_.host.c_str())) {
-        return fail(ErrorCode::internal, "cannot set SNI for " + endpoint_.host);
-      }
-      tls_->set_verify_callback(ssl::host_name_verification(endpoint_.host));
-      auto& tcp_layer = beast::get_lowest_layer(*tls_);
-      tcp_layer.expires_after(options_.connect_timeout);
-      tcp_layer.async_connect(endpoints, [&](error_code e, const tcp::endpoint&) {
-        ec = e;
-        done = true;
-      });
-      run_until(done, options_.connect_timeout + std::chrono::milliseconds{100});
-      if (ec) return fail_connect("connect", ec);
-      done = false;
-      tls_->async_handshake(ssl::stream_base::client, [&](error_code e) {
-        ec = e;
-        done = true;
-      });
-      run_until(done, options_.connect_timeout + std::chrono::milliseconds{100});
-      if (ec) return fail_connect("TLS handshake", ec);
-    } else {
+  Result<void> connect_tcp(beast::tcp_stream& stream, const std::vector<tcp::endpoint>& to) {
+    bool done = false;
+    error_code ec;
+    stream.expires_after(options_.connect_timeout);
+    stream.async_connect(to, [&](error_code e, const tcp::endpoint&) {
+      ec = e;
+      done = true;
+    });
+    run_until(done, grace(options_.connect_timeout));
+    if (ec) return fail_connect("connect", ec);
+    // Requests are written whole and answered at once: Nagle would only add latency.
+    stream.socket().set_option(tcp::no_delay(true), ec);
+    return {};
+  }
+
+  Result<void> connect() {
+    close();
+    std::vector<tcp::endpoint> endpoints;
+    if (auto r = resolve(endpoints); !r) return r;
+    if (!endpoint_.tls) {
       plain_.emplace(ioc_);
-      plain_->expires_after(options_.connect_timeout);
-      plain_->async_connect(endpoints, [&](error_code e, const tcp::endpoint&) {
-        ec = e;
-        done = true;
-      });
-      run_until(done, options_.connect_timeout + std::chrono::milliseconds{100});
-      if (ec) return fail_connect("connect", ec);
+      if (auto c = connect_tcp(*plain_, endpoints); !c) return c;
+      connected_ = true;
+      return {};
     }
+    tls_.emplace(ioc_, *ssl_ctx_);
+    // SNI and host name verification: without them a valid certificate for any name passes.
+    if (!literal_ && !SSL_set_tlsext_host_name(tls_->native_handle(), endpoint_.host.c_str())) {
+      return fail(ErrorCode::internal, "cannot set SNI for " + endpoint_.host);
+    }
+    tls_->set_verify_callback(ssl::host_name_verification(endpoint_.host));
+    if (auto c = connect_tcp(beast::get_lowest_layer(*tls_), endpoints); !c) return c;
+    bool done = false;
+    error_code ec;
+    tls_->async_handshake(ssl::stream_base::client, [&](error_code e) {
+      ec = e;
+      done = true;
+    });
+    run_until(done, grace(options_.connect_timeout));
+    if (ec) return fail_connect("TLS handshake", ec);
     connected_ = true;
     return {};
   }
@@ -230,23 +265,30 @@ class BeastHttpClient final : public HttpClient {
                                                 error_code& ec) {
     auto& tcp_layer = beast::get_lowest_layer(stream);
     http::response_parser<http::string_body> parser;
+    parser.header_limit(header_limit);
     parser.body_limit(options_.max_body);
     // A HEAD response announces a length but carries no body.
     if (req.method() == http::verb::head) parser.skip(true);
     bool done = false;
-    tcp_layer.expires_after(options_.read_timeout);
+    if (options_.read_timeout) {
+      tcp_layer.expires_after(*options_.read_timeout);
+    } else {
+      tcp_layer.expires_never();
+    }
+    // Header and body go out together: Beast serialises a string body with its header into
+    // one gathered write (and ssl_stream flattens them into one TLS record).
     http::async_write(stream, req, [&](error_code e, std::size_t) {
       ec = e;
       done = true;
     });
-    run_until(done, options_.read_timeout + std::chrono::milliseconds{100});
+    run_until(done, grace(options_.read_timeout));
     if (ec) return {};
     done = false;
     http::async_read(stream, buffer_, parser, [&](error_code e, std::size_t) {
       ec = e;
       done = true;
     });
-    run_until(done, options_.read_timeout + std::chrono::milliseconds{100});
+    run_until(done, grace(options_.read_timeout));
     if (ec) return {};
     tcp_layer.expires_never();
     return parser.release();
@@ -278,6 +320,7 @@ class BeastHttpClient final : public HttpClient {
 
   Endpoint endpoint_;
   HttpClientOptions options_;
+  std::optional<net::ip::address> literal_;  // the host, when it is an IP address
   net::io_context ioc_;
   tcp::resolver resolver_;
   std::shared_ptr<ssl::context> ssl_ctx_;
@@ -292,7 +335,7 @@ class BeastHttpClient final : public HttpClient {
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (beast::iequals(k, name)) return v;
+    if (ascii::iequals(k, name)) return v;
   }
   return std::nullopt;
 }

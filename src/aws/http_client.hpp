@@ -1,6 +1,7 @@
 #pragma once
-// A small synchronous HTTP/1.1 client for the AWS APIs: one kept-alive connection to one endpoint,
-// TLS with verification, timeouts. Boost.Beast and Asio stay inside http_client.cpp.
+// A small synchronous HTTP/1.1 client for the AWS APIs and the Lambda Runtime API: one kept-alive
+// connection to one endpoint, TLS with verification, timeouts. Boost.Beast and Asio stay inside
+// http_client.cpp, the only HTTP/1.1 client (and parser) of the AWS deployment.
 
 #include <chrono>
 #include <memory>
@@ -47,7 +48,10 @@ class HttpClient {
 /// Knobs of the Beast client.
 struct HttpClientOptions {
   std::chrono::milliseconds connect_timeout{3000};  ///< DNS + TCP + TLS handshake
-  std::chrono::milliseconds read_timeout{10000};    ///< write request + read whole response
+  /// Write request + read whole response. nullopt: wait as long as it takes, for the Runtime
+  /// API's long poll (GET /next blocks until an event arrives, and the sandbox is frozen in
+  /// between, so any timer would fire spuriously on thaw).
+  std::optional<std::chrono::milliseconds> read_timeout{std::chrono::milliseconds{10000}};
   bool keep_alive = true;  ///< reuse the connection (false: a new one per request, for benches)
   std::optional<std::string> ca_file;       ///< CA bundle; default: SSL_CERT_FILE, Debian, AL2023
   std::size_t max_body = 16 * 1024 * 1024;  ///< responses larger than this are an error
@@ -55,7 +59,10 @@ struct HttpClientOptions {
 
 /// A client for `endpoint` over Boost.Beast (plain TCP for http://, OpenSSL for https://).
 /// The connection is opened lazily, kept alive, and re-opened once when the server has closed it.
-/// Not thread-safe: one per thread (a Lambda handles one event at a time).
+/// TCP_NODELAY is set and each request goes out in one write: AWS endpoints and the Runtime API
+/// disable Nagle too, and a request written in pieces would meet delayed ACKs (about 40 ms).
+/// An IP-literal host is connected to without a resolver. Not thread-safe: one per thread (a
+/// Lambda handles one event at a time).
 std::unique_ptr<HttpClient> make_http_client(const Endpoint& endpoint,
                                              const HttpClientOptions& options = {});
 

@@ -12,7 +12,7 @@ namespace qr::aws {
 namespace {
 
 // The error codes AWS's standard retry mode treats as throttling.
-constexpr std::array<std::string_view, 11> kThrottlingCodes = {
+constexpr std::array<std::string_view, 11> throttling_codes = {
     "Throttling",
     "ThrottlingException",
     "ThrottledException",
@@ -26,7 +26,7 @@ constexpr std::array<std::string_view, 11> kThrottlingCodes = {
     "SlowDown",
 };
 
-constexpr std::array<std::string_view, 4> kTransientCodes = {
+constexpr std::array<std::string_view, 4> transient_codes = {
     "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "InternalError"};
 
 }  // namespace
@@ -66,10 +66,10 @@ Retryability classify(const HttpResponse& response) {
   if (s < 400) return Retryability::success;
   if (s == 429) return Retryability::throttled;
   const std::string code = aws_error_code(response);
-  for (auto t : kThrottlingCodes) {
+  for (auto t : throttling_codes) {
     if (code == t) return Retryability::throttled;
   }
-  for (auto t : kTransientCodes) {
+  for (auto t : transient_codes) {
     if (code == t) return Retryability::transient;
   }
   if (s == 500 || s == 502 || s == 503 || s == 504) return Retryability::transient;

@@ -13,7 +13,7 @@ std::optional<std::uint64_t> parse_u64(std::string_view text) {
 }
 
 Result<void> check_expiry(std::chrono::seconds expires_in) {
-  if (expires_in.count() < 1 || expires_in > kMaxPresignExpiry) {
+  if (expires_in.count() < 1 || expires_in > max_presign_expiry) {
     return fail(ErrorCode::invalid_input, "presign expiry must be 1 s to 7 days");
   }
   return {};
@@ -28,23 +28,21 @@ Error s3_error(const HttpResponse& res, std::string_view operation) {
 }  // namespace
 
 S3Addressing s3_addressing(const Endpoint& s3_endpoint, std::string_view bucket, bool path_style) {
-  if (path_style) return {s3_endpoint, s3_endpoint.base_path + "/" + std::string(bucket)};
+  if (path_style) return {s3_endpoint, "/" + std::string(bucket)};
   Endpoint ep = s3_endpoint;
   ep.host = std::string(bucket) + "." + s3_endpoint.host;
-  return {ep, s3_endpoint.base_path};
+  return {ep, ""};
 }
 
 S3ObjectStore::S3ObjectStore(Credentials credentials, std::string region, S3Addressing addressing,
                              std::unique_ptr<HttpClient> http, RetryPolicy retry, Clock& clock)
-    : signer_(std::move(credentials), std::move(region), "s3"),
-      addressing_(std::move(addressing)),
-      http_(std::move(http)),
-      retry_(std::move(retry)),
-      clock_(clock) {}
+    : prefix_(std::move(addressing.prefix)),
+      aws_("s3", std::move(credentials), std::move(region), std::move(addressing.endpoint),
+           std::move(http), std::move(retry), clock) {}
 
 std::string S3ObjectStore::object_path(std::string_view key) const {
   // S3 signs the wire path as it is (single encoding), so the key is encoded exactly once here.
-  return addressing_.prefix + "/" + uri_encode(key, true);
+  return prefix_ + "/" + uri_encode(key, true);
 }
 
 Result<PresignedRequest> S3ObjectStore::presign_put(std::string_view key,
@@ -53,15 +51,14 @@ Result<PresignedRequest> S3ObjectStore::presign_put(std::string_view key,
                                                     std::chrono::seconds expires_in) {
   if (auto ok = check_expiry(expires_in); !ok) return std::unexpected(ok.error());
   if (key.empty()) return fail(ErrorCode::invalid_input, "empty object key");
-  SignableRequest req{"PUT", object_path(key), {}, {{"host", addressing_.endpoint.authority()}}};
+  AwsRequest req{"PUT", object_path(key), {}, {}, {}, std::string(unsigned_payload)};
   // A presigned PUT pins exactly the headers it signs: the type the phone will send, and the
   // length when known (the only way to cap the size of a presigned PUT).
   req.headers.emplace_back("content-type", std::string(content_type));
   if (content_length) req.headers.emplace_back("content-length", std::to_string(*content_length));
-  const QuerySignature q = signer_.presign(req, kUnsignedPayload, expires_in, clock_.now());
   PresignedRequest out;
   out.method = "PUT";
-  out.url = addressing_.endpoint.origin() + req.path + "?" + q.query_string;
+  out.url = aws_.presign(req, expires_in);
   out.headers["Content-Type"] = std::string(content_type);
   return out;
 }
@@ -70,29 +67,14 @@ Result<std::string> S3ObjectStore::presign_get(std::string_view key,
                                                std::chrono::seconds expires_in) {
   if (auto ok = check_expiry(expires_in); !ok) return std::unexpected(ok.error());
   if (key.empty()) return fail(ErrorCode::invalid_input, "empty object key");
-  SignableRequest req{"GET", object_path(key), {}, {{"host", addressing_.endpoint.authority()}}};
-  const QuerySignature q = signer_.presign(req, kUnsignedPayload, expires_in, clock_.now());
-  return addressing_.endpoint.origin() + req.path + "?" + q.query_string;
-}
-
-Result<HttpResponse> S3ObjectStore::signed_call(std::string method, std::string_view key,
-                                                Pairs extra_headers) {
-  const std::string path = object_path(key);
-  auto attempt = [&]() -> Result<HttpResponse> {
-    SignableRequest sreq{method, path, {}, {{"host", addressing_.endpoint.authority()}}};
-    for (const auto& h : extra_headers) sreq.headers.push_back(h);
-    const HeaderSignature sig = signer_.sign(sreq, kEmptyPayloadHash, clock_.now());
-    HttpRequest req{method, path, extra_headers, {}};
-    for (const auto& h : sig.headers) req.headers.push_back(h);
-    return http_->send(req);
-  };
-  RetryOutcome outcome = run_with_retries(retry_, attempt);
-  return std::move(outcome.result);
+  return aws_.presign({"GET", object_path(key), {}, {}, {}, std::string(unsigned_payload)},
+                      expires_in);
 }
 
 Result<std::optional<ObjectInfo>> S3ObjectStore::inspect(std::string_view key,
                                                          std::size_t head_bytes) {
-  auto head = signed_call("HEAD", key, {});
+  // HEAD, GET and DELETE carry no body: the signed payload is the hash of the empty string.
+  auto head = aws_.send({"HEAD", object_path(key), {}, {}, {}, {}});
   if (!head) return std::unexpected(head.error());
   if (head->status == 404) return std::optional<ObjectInfo>{};
   if (head->status != 200) return std::unexpected(s3_error(*head, "S3 HeadObject"));
@@ -102,7 +84,12 @@ Result<std::optional<ObjectInfo>> S3ObjectStore::inspect(std::string_view key,
   if (head_bytes == 0 || info.size == 0) return std::optional<ObjectInfo>{std::move(info)};
 
   // Only the first bytes: enough to check the image's magic number without downloading it.
-  auto get = signed_call("GET", key, {{"range", "bytes=0-" + std::to_string(head_bytes - 1)}});
+  auto get = aws_.send({"GET",
+                        object_path(key),
+                        {},
+                        {{"range", "bytes=0-" + std::to_string(head_bytes - 1)}},
+                        {},
+                        {}});
   if (!get) return std::unexpected(get.error());
   if (get->status == 404) return std::optional<ObjectInfo>{};  // deleted in between
   if (get->status != 200 && get->status != 206) {
@@ -115,7 +102,7 @@ Result<std::optional<ObjectInfo>> S3ObjectStore::inspect(std::string_view key,
 }
 
 Result<void> S3ObjectStore::remove(std::string_view key) {
-  auto res = signed_call("DELETE", key, {});
+  auto res = aws_.send({"DELETE", object_path(key), {}, {}, {}, {}});
   if (!res) return std::unexpected(res.error());
   // S3 answers 204 whether or not the key existed; some stand-ins answer 404 for a missing key.
   if (res->status / 100 == 2 || res->status == 404) return {};

@@ -5,9 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "aws/http_client.hpp"
-#include "aws/retry.hpp"
-#include "aws/sigv4.hpp"
+#include "aws/signed_client.hpp"
 #include "ports/clock.hpp"
 #include "ports/object_store.hpp"
 
@@ -16,7 +14,8 @@ namespace qr::aws {
 /// Where a bucket's objects are addressed.
 struct S3Addressing {
   Endpoint endpoint;   ///< the host requests go to (bucket host for virtual-hosted style)
-  std::string prefix;  ///< path before the key: "/{bucket}" (path style) or "" (virtual-hosted)
+  std::string prefix;  ///< path after the endpoint's base path and before the key: "/{bucket}"
+                       ///< (path style) or "" (virtual-hosted)
 };
 
 /// Path style ("http://127.0.0.1:4569/{bucket}/{key}") when `path_style` (endpoint overrides
@@ -42,13 +41,9 @@ class S3ObjectStore final : public ObjectStore {
 
  private:
   std::string object_path(std::string_view key) const;
-  Result<HttpResponse> signed_call(std::string method, std::string_view key, Pairs extra_headers);
 
-  Signer signer_;
-  S3Addressing addressing_;
-  std::unique_ptr<HttpClient> http_;
-  RetryPolicy retry_;
-  Clock& clock_;
+  std::string prefix_;
+  SignedClient aws_;
 };
 
 }  // namespace qr::aws

@@ -2,28 +2,16 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <ctime>
+
+#include "core/ascii.hpp"
 
 namespace qr::aws {
 namespace {
 
-constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+constexpr std::string_view signing_algorithm = "AWS4-HMAC-SHA256";
 // Presigned URLs dated a little in the future still verify: clocks of two hosts differ.
-constexpr std::chrono::seconds kAllowedClockSkew{300};
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+constexpr std::chrono::seconds allowed_clock_skew{300};
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -56,7 +44,7 @@ CanonicalHeaders canonical_headers(const Pairs& headers) {
   std::vector<std::pair<std::string, std::string>> items;
   items.reserve(headers.size());
   for (const auto& [name, value] : headers) {
-    items.emplace_back(to_lower(name), canonical_header_value(value));
+    items.emplace_back(ascii::lower(name), canonical_header_value(value));
   }
   // Stable: repeated headers keep the order they were given in (get-header-value-order).
   std::stable_sort(items.begin(), items.end(),
@@ -103,8 +91,8 @@ std::string build_canonical_request(std::string_view method, std::string_view ur
 std::string build_string_to_sign(std::string_view date_time, std::string_view scope,
                                  std::string_view canonical_request) {
   std::string out;
-  out.reserve(kAlgorithm.size() + date_time.size() + scope.size() + 68);
-  out += kAlgorithm;
+  out.reserve(signing_algorithm.size() + date_time.size() + scope.size() + 68);
+  out += signing_algorithm;
   out += '\n';
   out += date_time;
   out += '\n';
@@ -136,7 +124,7 @@ SigningOptions SigningOptions::for_service(std::string_view service) {
 std::string uri_encode(std::string_view text, bool keep_slash) {
   // Table-driven and written in place: presigned URLs encode long session tokens twice per
   // signature, so this loop is a visible part of the signing cost.
-  static constexpr auto kUnreserved = [] {
+  static constexpr auto unreserved = [] {
     std::array<bool, 256> t{};
     for (int c = 0; c < 256; ++c) {
       t[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -144,17 +132,18 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
     }
     return t;
   }();
+  // SigV4 wants upper-case hex in escapes (ascii::hex_digit is lower-case, as hashes are).
   static constexpr char digits[] = "0123456789ABCDEF";
   std::size_t escaped = 0;
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if (!kUnreserved[c] && !(keep_slash && c == '/')) ++escaped;
+    if (!unreserved[c] && !(keep_slash && c == '/')) ++escaped;
   }
   std::string out(text.size() + 2 * escaped, '\0');
   char* p = out.data();
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if (kUnreserved[c] || (keep_slash && c == '/')) {
+    if (unreserved[c] || (keep_slash && c == '/')) {
       *p++ = ch;
     } else {
       *p++ = '%';
@@ -170,8 +159,8 @@ std::string percent_decode(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size()) {
-      const int hi = hex_value(text[i + 1]);
-      const int lo = hex_value(text[i + 2]);
+      const int hi = ascii::hex_value(text[i + 1]);
+      const int lo = ascii::hex_value(text[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out += static_cast<char>(hi * 16 + lo);
         i += 2;
@@ -369,7 +358,7 @@ HeaderSignature Signer::sign(const SignableRequest& request, std::string_view pa
   }
   std::string auth;
   auth.reserve(160 + ch.signed_names.size());
-  auth += kAlgorithm;
+  auth += signing_algorithm;
   auth += " Credential=";
   auth += credentials_.access_key_id;
   auth += '/';
@@ -392,7 +381,7 @@ QuerySignature Signer::presign(const SignableRequest& request, std::string_view 
 
   QuerySignature out;
   out.query = request.query;
-  out.query.emplace_back("X-Amz-Algorithm", std::string(kAlgorithm));
+  out.query.emplace_back("X-Amz-Algorithm", std::string(signing_algorithm));
   out.query.emplace_back("X-Amz-Credential", credentials_.access_key_id + '/' + scope);
   out.query.emplace_back("X-Amz-Date", date_time);
   out.query.emplace_back("X-Amz-Expires", std::to_string(expires_in.count()));
@@ -429,7 +418,7 @@ Result<void> Signer::verify_presigned(const SignableRequest& request, std::strin
   if (!algorithm || !credential || !date_time || !expires || !signed_headers || !signature) {
     return fail(ErrorCode::forbidden, "presigned request lacks an X-Amz-* parameter");
   }
-  if (*algorithm != kAlgorithm) return fail(ErrorCode::forbidden, "unsupported algorithm");
+  if (*algorithm != signing_algorithm) return fail(ErrorCode::forbidden, "unsupported algorithm");
 
   const auto when = parse_amz_date(*date_time);
   if (!when) return fail(ErrorCode::forbidden, "malformed X-Amz-Date");
@@ -445,10 +434,10 @@ Result<void> Signer::verify_presigned(const SignableRequest& request, std::strin
       std::all_of(expires->begin(), expires->end(), [](char c) { return c >= '0' && c <= '9'; })) {
     expiry = std::stoll(*expires);
   }
-  if (expiry < 1 || expiry > kMaxPresignExpiry.count()) {
+  if (expiry < 1 || expiry > max_presign_expiry.count()) {
     return fail(ErrorCode::forbidden, "X-Amz-Expires out of range");
   }
-  if (*when > now + kAllowedClockSkew) return fail(ErrorCode::forbidden, "signed in the future");
+  if (*when > now + allowed_clock_skew) return fail(ErrorCode::forbidden, "signed in the future");
   if (now > *when + std::chrono::seconds{expiry}) {
     return fail(ErrorCode::forbidden, "presigned URL expired");
   }
@@ -471,7 +460,7 @@ Result<void> Signer::verify_presigned(const SignableRequest& request, std::strin
     if (name == "host") host_signed = true;
     bool found = false;
     for (const auto& [k, v] : request.headers) {
-      if (to_lower(k) == name) {
+      if (ascii::lower(k) == name) {
         signed_pairs.emplace_back(k, v);
         found = true;
       }

@@ -10,16 +10,18 @@ namespace {
 
 using qr::aws::testing::PeerProcess;
 
-const qr::aws::Credentials kCreds{"AKIDSTANDIN", "standin/secret+key", "session-token/abc=="};
+const qr::aws::Credentials standin_credentials{"AKIDSTANDIN", "standin/secret+key",
+                                               "session-token/abc=="};
 
 class ManagementApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     peer_ = std::make_unique<PeerProcess>(
-        std::vector<std::string>{qr::aws::testing::kPython,
-                                 (qr::aws::testing::kTestDir / "py" / "apigw_standin.py").string(),
-                                 kCreds.access_key_id, kCreds.secret_access_key,
-                                 kCreds.session_token, "eu-west-1"},
+        std::vector<std::string>{qr::aws::testing::python,
+                                 (qr::aws::testing::test_dir / "py" / "apigw_standin.py").string(),
+                                 standin_credentials.access_key_id,
+                                 standin_credentials.secret_access_key,
+                                 standin_credentials.session_token, "eu-west-1"},
         std::chrono::seconds(20));
   }
   static void TearDownTestSuite() { peer_.reset(); }
@@ -29,7 +31,7 @@ class ManagementApiTest : public ::testing::Test {
   qr::aws::ApiGatewayNotifier notifier() {
     qr::aws::RetryPolicy p = qr::aws::default_retry_policy();
     p.sleep = [](auto) {};
-    return qr::aws::ApiGatewayNotifier(kCreds, "eu-west-1", endpoint(),
+    return qr::aws::ApiGatewayNotifier(standin_credentials, "eu-west-1", endpoint(),
                                        qr::aws::make_http_client(endpoint()), p, clock_);
   }
 
@@ -103,9 +105,9 @@ TEST_F(ManagementApiTest, PersistentFailuresAreReportedAfterTheRetries) {
 
 TEST_F(ManagementApiTest, WrongSecretIsRefusedByTheStandIn) {
   script("[]");
-  qr::aws::ApiGatewayNotifier bad({kCreds.access_key_id, "wrong", kCreds.session_token},
-                                  "eu-west-1", endpoint(), qr::aws::make_http_client(endpoint()),
-                                  {}, clock_);
+  qr::aws::ApiGatewayNotifier bad(
+      {standin_credentials.access_key_id, "wrong", standin_credentials.session_token}, "eu-west-1",
+      endpoint(), qr::aws::make_http_client(endpoint()), {}, clock_);
   auto sent = bad.send("x=", "{}");
   ASSERT_FALSE(sent);
   EXPECT_EQ(sent.error().code, qr::ErrorCode::forbidden);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <boost/url/url_view.hpp>
 
 #include <map>
 
@@ -21,21 +22,27 @@ namespace {
 namespace json = boost::json;
 using qr::aws::testing::PeerProcess;
 
-constexpr const char* kBucket = "uploads";
-constexpr const char* kTable = "Sessions";
+constexpr const char* bucket_name = "uploads";
+constexpr const char* table_name = "Sessions";
 // s3rver knows only this key pair; dynalite and the stand-in accept what they are given.
-const qr::aws::Credentials kCreds{"S3RVER", "S3RVER", "stack-session-token"};
+const qr::aws::Credentials stack_credentials{"S3RVER", "S3RVER", "stack-session-token"};
+
+// The request target (path and query) of a URL, as a client sends it.
+std::string target_of(const std::string& url) {
+  return std::string(boost::urls::url_view(url).encoded_target());
+}
 
 class AwsStack : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dynalite_ = qr::aws::testing::start_node_peer("dynalite.js");
-    s3rver_ = qr::aws::testing::start_node_peer("s3rver.js", {kBucket});
+    s3rver_ = qr::aws::testing::start_node_peer("s3rver.js", {bucket_name});
     apigw_ = std::make_unique<PeerProcess>(
-        std::vector<std::string>{qr::aws::testing::kPython,
-                                 (qr::aws::testing::kTestDir / "py" / "apigw_standin.py").string(),
-                                 kCreds.access_key_id, kCreds.secret_access_key,
-                                 kCreds.session_token, "us-east-1"},
+        std::vector<std::string>{qr::aws::testing::python,
+                                 (qr::aws::testing::test_dir / "py" / "apigw_standin.py").string(),
+                                 stack_credentials.access_key_id,
+                                 stack_credentials.secret_access_key,
+                                 stack_credentials.session_token, "us-east-1"},
         std::chrono::seconds(20));
   }
   static void TearDownTestSuite() {
@@ -49,15 +56,16 @@ class AwsStack : public ::testing::Test {
   }
 
   qr::aws::EnvLookup env() const {
-    std::map<std::string, std::string> vars{{"AWS_ACCESS_KEY_ID", kCreds.access_key_id},
-                                            {"AWS_SECRET_ACCESS_KEY", kCreds.secret_access_key},
-                                            {"AWS_SESSION_TOKEN", kCreds.session_token},
-                                            {"AWS_REGION", "us-east-1"},
-                                            {"AWS_ENDPOINT_URL_DYNAMODB", local(dynalite_->port())},
-                                            {"AWS_ENDPOINT_URL_S3", local(s3rver_->port())},
-                                            {"WS_API_ENDPOINT", local(apigw_->port(), "/prod")},
-                                            {"SESSIONS_TABLE_NAME", kTable},
-                                            {"UPLOAD_BUCKET_NAME", kBucket}};
+    std::map<std::string, std::string> vars{
+        {"AWS_ACCESS_KEY_ID", stack_credentials.access_key_id},
+        {"AWS_SECRET_ACCESS_KEY", stack_credentials.secret_access_key},
+        {"AWS_SESSION_TOKEN", stack_credentials.session_token},
+        {"AWS_REGION", "us-east-1"},
+        {"AWS_ENDPOINT_URL_DYNAMODB", local(dynalite_->port())},
+        {"AWS_ENDPOINT_URL_S3", local(s3rver_->port())},
+        {"WS_API_ENDPOINT", local(apigw_->port(), "/prod")},
+        {"SESSIONS_TABLE_NAME", table_name},
+        {"UPLOAD_BUCKET_NAME", bucket_name}};
     return [vars](std::string_view name) -> std::optional<std::string> {
       auto it = vars.find(std::string(name));
       return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
@@ -71,7 +79,7 @@ class AwsStack : public ::testing::Test {
     auto ddb = std::make_shared<qr::aws::DynamoDbClient>(
         config_.credentials, config_.region, config_.dynamodb,
         qr::aws::make_http_client(config_.dynamodb), qr::aws::default_retry_policy(), clock_);
-    qr::aws::testing::create_sessions_table(*ddb, kTable);
+    qr::aws::testing::create_sessions_table(*ddb, table_name);
     admin_ = ddb;
   }
 
@@ -142,7 +150,7 @@ TEST_F(AwsStack, SessionUploadAndNotificationFlowEndToEnd) {
   const std::string upload_url = upload.at("uploadUrl").as_string().c_str();
   const std::string key = upload.at("uploadKey").as_string().c_str();
   const std::string origin = local(s3rver_->port());
-  ASSERT_EQ(upload_url.rfind(origin + "/" + kBucket + "/", 0), 0u) << upload_url;
+  ASSERT_EQ(upload_url.rfind(origin + "/" + bucket_name + "/", 0), 0u) << upload_url;
   std::string jpeg("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00", 20);
   jpeg += std::string(2000, 'x');
   jpeg += "\xFF\xD9";
@@ -150,13 +158,14 @@ TEST_F(AwsStack, SessionUploadAndNotificationFlowEndToEnd) {
   for (const auto& [k, v] : upload.at("headers").as_object())
     headers.emplace_back(k, v.as_string().c_str());
   auto phone = qr::aws::make_http_client({false, "127.0.0.1", s3rver_->port(), ""});
-  auto put = phone->send({"PUT", upload_url.substr(origin.size()), headers, jpeg});
+  auto put = phone->send({"PUT", target_of(upload_url), headers, jpeg});
   ASSERT_TRUE(put && put->status == 200) << (put ? put->body : put.error().detail);
 
   // 4. S3 announces the object (keys arrive form-URL-encoded); the desktop is told.
   json::object record{
       {"eventName", "ObjectCreated:Put"},
-      {"s3", {{"bucket", {{"name", kBucket}}}, {"object", {{"key", key}, {"size", jpeg.size()}}}}}};
+      {"s3",
+       {{"bucket", {{"name", bucket_name}}}, {"object", {{"key", key}, {"size", jpeg.size()}}}}}};
   auto done =
       qr::functions::websocket_event_handler(json::object{{"Records", json::array{record}}}, ctx);
   ASSERT_EQ(done.at("statusCode").to_number<int>(), 200) << done << log_;
@@ -179,7 +188,8 @@ TEST_F(AwsStack, SessionUploadAndNotificationFlowEndToEnd) {
   EXPECT_EQ(message.at("uploadKey").as_string(), key);
   // The token-bound desktop gets a download URL that returns the photo.
   const std::string download = message.at("downloadUrl").as_string().c_str();
-  auto got = phone->send({"GET", download.substr(origin.size()), {}, {}});
+  ASSERT_EQ(download.rfind(origin + "/", 0), 0u) << download;
+  auto got = phone->send({"GET", target_of(download), {}, {}});
   ASSERT_TRUE(got);
   EXPECT_EQ(got->body, jpeg);
 }

@@ -27,9 +27,9 @@
 namespace qr::aws::testing {
 
 /// Directory of this test tree (peers/, py/, node_modules/).
-inline const std::filesystem::path kTestDir{QR_AWS_TEST_DIR};
+inline const std::filesystem::path test_dir{QR_AWS_TEST_DIR};
 /// Debian's Python, which has python3-botocore (the pyenv python on PATH does not).
-inline const char* kPython = "/usr/bin/python3";
+inline const char* python = "/usr/bin/python3";
 
 /// A child process that prints one JSON line on stdout when ready and exits when its stdin closes.
 class PeerProcess {
@@ -146,7 +146,7 @@ inline boost::json::array botocore_sign(const boost::json::array& cases) {
     f << boost::json::serialize(cases);
   }
   const std::string cmd =
-      std::string(kPython) + " " + (kTestDir / "py" / "botocore_sign.py").string() + " " + path;
+      std::string(python) + " " + (test_dir / "py" / "botocore_sign.py").string() + " " + path;
   std::string out;
   try {
     out = run_command(cmd);
@@ -161,7 +161,7 @@ inline boost::json::array botocore_sign(const boost::json::array& cases) {
 /// Starts a node peer script from tests/aws/peers.
 inline std::unique_ptr<PeerProcess> start_node_peer(const std::string& script,
                                                     std::vector<std::string> args = {}) {
-  std::vector<std::string> argv{"node", (kTestDir / "peers" / script).string()};
+  std::vector<std::string> argv{"node", (test_dir / "peers" / script).string()};
   for (auto& a : args) argv.push_back(std::move(a));
   return std::make_unique<PeerProcess>(std::move(argv), std::chrono::seconds(20));
 }

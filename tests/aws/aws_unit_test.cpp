@@ -107,6 +107,19 @@ TEST(AwsEndpoint, ParsesPortsPathsAndIpv6) {
   EXPECT_FALSE(qr::aws::parse_endpoint("http://:80"));
 }
 
+TEST(AwsEndpoint, BareHostMeansHttpsAndAnEmptyPortTheDefault) {
+  auto bare = qr::aws::parse_endpoint("localhost:4566/stage/");
+  ASSERT_TRUE(bare) << bare.error().detail;
+  EXPECT_TRUE(bare->tls);
+  EXPECT_EQ(bare->host, "localhost");
+  EXPECT_EQ(bare->port, 4566);
+  EXPECT_EQ(bare->base_path, "/stage");
+  auto empty_port = qr::aws::parse_endpoint("http://127.0.0.1:/");
+  ASSERT_TRUE(empty_port) << empty_port.error().detail;
+  EXPECT_EQ(empty_port->origin(), "http://127.0.0.1");
+  EXPECT_FALSE(qr::aws::parse_endpoint("http://host:8x"));
+}
+
 TEST(AwsCaBundle, SslCertFileWins) {
   EXPECT_EQ(qr::aws::default_ca_file(env_of({{"SSL_CERT_FILE", "/x/ca.pem"}})), "/x/ca.pem");
 }

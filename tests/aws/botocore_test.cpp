@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <boost/url/url.hpp>
 
 #include <map>
 
@@ -22,19 +23,20 @@ using qr::aws::testing::botocore_sign;
 using qr::aws::testing::ScriptedHttpClient;
 
 // 2024-01-02T03:04:05Z
-constexpr std::int64_t kEpoch = 1704164645;
-constexpr const char* kStamp = "20240102T030405Z";
-const qr::aws::Credentials kCreds{"AKIAEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                                  "IQoJb3JpZ2luX2VjEPT//////////wEaCXVzLWVhc3QtMSJHMEUCIQ+token="};
+constexpr std::int64_t epoch = 1704164645;
+constexpr const char* stamp = "20240102T030405Z";
+const qr::aws::Credentials credentials{
+    "AKIAEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "IQoJb3JpZ2luX2VjEPT//////////wEaCXVzLWVhc3QtMSJHMEUCIQ+token="};
 
 json::object base_case(std::string kind, std::string service, std::string method, std::string url) {
   return {{"kind", kind},
           {"service", service},
           {"region", "eu-west-1"},
-          {"access_key", kCreds.access_key_id},
-          {"secret_key", kCreds.secret_access_key},
-          {"token", kCreds.session_token},
-          {"timestamp", kStamp},
+          {"access_key", credentials.access_key_id},
+          {"secret_key", credentials.secret_access_key},
+          {"token", credentials.session_token},
+          {"timestamp", stamp},
           {"method", method},
           {"url", url},
           {"headers", json::array{}},
@@ -44,10 +46,12 @@ json::object base_case(std::string kind, std::string service, std::string method
 
 // Splits a URL into (everything before '?', decoded query as a map).
 std::pair<std::string, std::map<std::string, std::string>> split_url(const std::string& url) {
-  const auto q = url.find('?');
+  boost::urls::url u(url);
   std::map<std::string, std::string> params;
-  for (auto& [k, v] : qr::aws::parse_query(url.substr(q + 1))) params[k] = v;
-  return {url.substr(0, q), params};
+  // The SigV4 decoding ('+' stays '+'), as a verifier of presigned URLs reads them.
+  for (auto& [k, v] : qr::aws::parse_query(u.encoded_query())) params[k] = v;
+  u.remove_query();
+  return {std::string(u.buffer()), params};
 }
 
 std::string authorization_of(const qr::aws::HttpRequest& req) {
@@ -59,7 +63,7 @@ std::string authorization_of(const qr::aws::HttpRequest& req) {
 
 class BotocoreComparison : public ::testing::Test {
  protected:
-  qr::testing::FakeClock clock_{kEpoch};
+  qr::testing::FakeClock clock_{epoch};
 };
 
 TEST_F(BotocoreComparison, PostToConnectionWithEqualsSignIsDoubleEncoded) {
@@ -67,7 +71,7 @@ TEST_F(BotocoreComparison, PostToConnectionWithEqualsSignIsDoubleEncoded) {
   auto* seen = http.get();
   seen->push_response(200, "");
   qr::aws::ApiGatewayNotifier notifier(
-      kCreds, "eu-west-1", {true, "abc123.execute-api.eu-west-1.amazonaws.com", 443, "/prod"},
+      credentials, "eu-west-1", {true, "abc123.execute-api.eu-west-1.amazonaws.com", 443, "/prod"},
       std::move(http), {}, clock_);
   const std::string message = R"({"action":"UPLOAD_COMPLETED","sessionId":"s"})";
   ASSERT_TRUE(notifier.send("L0SM9cOFvHcCIhw=", message));
@@ -82,7 +86,7 @@ TEST_F(BotocoreComparison, PostToConnectionWithEqualsSignIsDoubleEncoded) {
 }
 
 TEST_F(BotocoreComparison, DynamoDbPostMatches) {
-  const qr::aws::Signer signer(kCreds, "eu-west-1", "dynamodb");
+  const qr::aws::Signer signer(credentials, "eu-west-1", "dynamodb");
   const std::string body = R"({"TableName":"Sessions","Key":{"sessionId":{"S":"x"}}})";
   qr::aws::SignableRequest req{"POST",
                                "/",
@@ -124,7 +128,7 @@ TEST_F(BotocoreComparison, PresignedS3UrlsMatch) {
     const qr::aws::Endpoint local{false, "127.0.0.1", 4569, ""};
     auto addressing =
         qr::aws::s3_addressing(pc.path_style ? local : aws, "upload-bucket", pc.path_style);
-    qr::aws::S3ObjectStore store(kCreds, "eu-west-1", addressing,
+    qr::aws::S3ObjectStore store(credentials, "eu-west-1", addressing,
                                  std::make_unique<ScriptedHttpClient>(), {}, clock_);
     std::string url;
     if (pc.method == "PUT") {
@@ -164,7 +168,7 @@ TEST_F(BotocoreComparison, S3HeadAndRangedGetHeaderSignaturesMatch) {
   seen->push_response(200, "", {{"Content-Length", "5000"}, {"Content-Type", "image/jpeg"}});
   seen->push_response(206, std::string(16, 'x'));
   const qr::aws::Endpoint local{false, "127.0.0.1", 4569, ""};
-  qr::aws::S3ObjectStore store(kCreds, "eu-west-1",
+  qr::aws::S3ObjectStore store(credentials, "eu-west-1",
                                qr::aws::s3_addressing(local, "upload-bucket", true),
                                std::move(http), {}, clock_);
   auto info = store.inspect("session-uploads/x/image 1.jpg", 16);
@@ -200,20 +204,21 @@ TEST_F(BotocoreComparison, VerifierAcceptsBotocorePresignedUrlAndRejectsTamperin
       {},
       {{"Host", "192.168.1.20:8080"}, {"Content-Type", "image/jpeg"}, {"Content-Length", "10"}}};
   for (auto& [k, v] : params) received.query.emplace_back(k, v);
-  const qr::aws::Signer verifier({kCreds.access_key_id, kCreds.secret_access_key, ""}, "eu-west-1",
-                                 "s3");
-  auto ok = verifier.verify_presigned(received, qr::aws::kUnsignedPayload, clock_.now() + 10s);
+  const qr::aws::Signer verifier({credentials.access_key_id, credentials.secret_access_key, ""},
+                                 "eu-west-1", "s3");
+  auto ok = verifier.verify_presigned(received, qr::aws::unsigned_payload, clock_.now() + 10s);
   EXPECT_TRUE(ok) << ok.error().detail;
 
   auto wrong_type = received;
   wrong_type.headers[1].second = "image/png";
-  EXPECT_FALSE(verifier.verify_presigned(wrong_type, qr::aws::kUnsignedPayload, clock_.now()));
+  EXPECT_FALSE(verifier.verify_presigned(wrong_type, qr::aws::unsigned_payload, clock_.now()));
   auto other_path = received;
   other_path.path = "/objects/other.jpg";
-  EXPECT_FALSE(verifier.verify_presigned(other_path, qr::aws::kUnsignedPayload, clock_.now()));
-  EXPECT_FALSE(verifier.verify_presigned(received, qr::aws::kUnsignedPayload, clock_.now() + 301s));
-  const qr::aws::Signer stranger({kCreds.access_key_id, "another-secret", ""}, "eu-west-1", "s3");
-  EXPECT_FALSE(stranger.verify_presigned(received, qr::aws::kUnsignedPayload, clock_.now()));
+  EXPECT_FALSE(verifier.verify_presigned(other_path, qr::aws::unsigned_payload, clock_.now()));
+  EXPECT_FALSE(verifier.verify_presigned(received, qr::aws::unsigned_payload, clock_.now() + 301s));
+  const qr::aws::Signer stranger({credentials.access_key_id, "another-secret", ""}, "eu-west-1",
+                                 "s3");
+  EXPECT_FALSE(stranger.verify_presigned(received, qr::aws::unsigned_payload, clock_.now()));
 }
 
 }  // namespace

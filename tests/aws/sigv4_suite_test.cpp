@@ -18,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using qr::aws::Pairs;
 
-const fs::path kSuiteDir{QR_SIGV4_SUITE_DIR};
+const fs::path suite_dir{QR_SIGV4_SUITE_DIR};
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -94,7 +94,7 @@ struct SuiteCase {
 };
 
 SuiteCase load_case(const std::string& name) {
-  const fs::path dir = kSuiteDir / name;
+  const fs::path dir = suite_dir / name;
   const auto ctx = boost::json::parse(read_file(dir / "context.json")).as_object();
   SuiteCase c;
   c.name = name;
@@ -119,7 +119,7 @@ SuiteCase load_case(const std::string& name) {
 std::vector<std::string> case_names() {
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(kSuiteDir, ec)) {
+  for (const auto& entry : fs::directory_iterator(suite_dir, ec)) {
     if (entry.is_directory() && fs::exists(entry.path() / "request.txt")) {
       names.push_back(entry.path().filename().string());
     }
@@ -129,7 +129,7 @@ std::vector<std::string> case_names() {
 }
 
 std::string expected(const std::string& name, const std::string& file) {
-  return strip_trailing_newlines(read_file(kSuiteDir / name / file));
+  return strip_trailing_newlines(read_file(suite_dir / name / file));
 }
 
 class SigV4Suite : public ::testing::TestWithParam<std::string> {};
@@ -145,7 +145,7 @@ TEST_P(SigV4Suite, HeaderSigningMatches) {
   EXPECT_EQ(sig.string_to_sign, expected(c.name, "header-string-to-sign.txt"));
   EXPECT_EQ(sig.signature, expected(c.name, "header-signature.txt"));
   // The Authorization line of the signed request carries the same signature.
-  const std::string signed_request = read_file(kSuiteDir / c.name / "header-signed-request.txt");
+  const std::string signed_request = read_file(suite_dir / c.name / "header-signed-request.txt");
   EXPECT_NE(signed_request.find("Signature=" + sig.signature), std::string::npos);
 }
 
@@ -158,7 +158,7 @@ TEST_P(SigV4Suite, QuerySigningMatches) {
   EXPECT_EQ(sig.canonical_request, expected(c.name, "query-canonical-request.txt"));
   EXPECT_EQ(sig.string_to_sign, expected(c.name, "query-string-to-sign.txt"));
   EXPECT_EQ(sig.signature, expected(c.name, "query-signature.txt"));
-  const std::string signed_request = read_file(kSuiteDir / c.name / "query-signed-request.txt");
+  const std::string signed_request = read_file(suite_dir / c.name / "query-signed-request.txt");
   EXPECT_NE(signed_request.find("X-Amz-Signature=" + sig.signature), std::string::npos);
 }
 
@@ -190,7 +190,7 @@ INSTANTIATE_TEST_SUITE_P(AllCases, SigV4Suite, ::testing::ValuesIn(case_names())
 
 TEST(SigV4SuiteData, IsPresent) {
   // Guards against a missing suite silently instantiating zero cases.
-  EXPECT_GE(case_names().size(), 30u) << "suite not found at " << kSuiteDir;
+  EXPECT_GE(case_names().size(), 30u) << "suite not found at " << suite_dir;
 }
 
 }  // namespace

@@ -23,8 +23,8 @@ class TlsTest : public ::testing::Test {
         "-addext subjectAltName=DNS:localhost -keyout " +
         (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string() + " 2>/dev/null");
     peer_ = std::make_unique<PeerProcess>(
-        std::vector<std::string>{qr::aws::testing::kPython,
-                                 (qr::aws::testing::kTestDir / "py" / "tls_server.py").string(),
+        std::vector<std::string>{qr::aws::testing::python,
+                                 (qr::aws::testing::test_dir / "py" / "tls_server.py").string(),
                                  (dir_ / "cert.pem").string(), (dir_ / "key.pem").string()},
         std::chrono::seconds(20));
   }
