@@ -7,25 +7,24 @@
 #include <string>
 #include <utility>
 
+#include "aws/config.hpp"
+#include "aws/http_client.hpp"
+
 namespace qr::lambda {
 namespace {
 
 constexpr std::string_view api_prefix = "/2018-06-01/runtime";
 constexpr std::string_view user_agent = "qr-upload-lambda/0.1";
 
-std::pair<std::string, std::string> split_endpoint(std::string_view endpoint) {
-  // IPv6 literals come bracketed: "[::1]:9001".
-  if (!endpoint.empty() && endpoint.front() == '[') {
-    const std::size_t close = endpoint.find(']');
-    if (close != std::string_view::npos) {
-      std::string_view port = endpoint.substr(close + 1);
-      if (!port.empty() && port.front() == ':') port.remove_prefix(1);
-      return {std::string(endpoint.substr(1, close - 1)), std::string(port.empty() ? "80" : port)};
-    }
-  }
-  const std::size_t colon = endpoint.rfind(':');
-  if (colon == std::string_view::npos) return {std::string(endpoint), "80"};
-  return {std::string(endpoint.substr(0, colon)), std::string(endpoint.substr(colon + 1))};
+aws::HttpClientOptions runtime_api_options() {
+  aws::HttpClientOptions options;
+  // No read timeout: GET /next blocks until an event arrives, and the sandbox is frozen in
+  // between, so any timer would fire spuriously on thaw. The Runtime API is on loopback and
+  // answers the POSTs at once.
+  options.read_timeout = std::nullopt;
+  // Events are at most 6 MB (synchronous invocations); leave room for the JSON around them.
+  options.max_body = 16 * 1024 * 1024;
+  return options;
 }
 
 }  // namespace
@@ -38,12 +37,24 @@ std::string ErrorReport::to_json() const {
                                                     {"stackTrace", std::move(trace)}});
 }
 
-RuntimeClient::RuntimeClient(std::string_view endpoint)
-    : connection_(split_endpoint(endpoint).first, split_endpoint(endpoint).second) {}
+RuntimeClient::RuntimeClient(std::string_view endpoint) {
+  // AWS_LAMBDA_RUNTIME_API is an authority ("127.0.0.1:9001", "[::1]:9001"), reached over
+  // plain HTTP: the endpoint parser of the AWS adapters reads it as an http:// URL.
+  auto parsed = aws::parse_endpoint("http://" + std::string(endpoint));
+  if (!parsed || !parsed->base_path.empty()) {
+    endpoint_error_ = Error{ErrorCode::invalid_input,
+                            "malformed AWS_LAMBDA_RUNTIME_API: " + std::string(endpoint)};
+    return;
+  }
+  http_ = aws::make_http_client(*parsed, runtime_api_options());
+}
+
+RuntimeClient::~RuntimeClient() = default;
 
 Result<NextEvent> RuntimeClient::next() {
+  if (endpoint_error_) return std::unexpected(*endpoint_error_);
   static const std::string target = std::string(api_prefix) + "/invocation/next";
-  auto response = connection_.request("GET", target, {{"User-Agent", user_agent}}, {});
+  auto response = http_->send({"GET", target, {{"User-Agent", std::string(user_agent)}}, {}});
   if (!response) return std::unexpected(response.error());
   if (response->status != 200) {
     return qr::fail(
@@ -51,26 +62,32 @@ Result<NextEvent> RuntimeClient::next() {
         "GET /next answered " + std::to_string(response->status) + ": " + response->body);
   }
   NextEvent event;
-  event.invocation.request_id = response->header("Lambda-Runtime-Aws-Request-Id");
+  event.invocation.request_id = response->header("Lambda-Runtime-Aws-Request-Id").value_or("");
   if (event.invocation.request_id.empty()) {
     return qr::fail(ErrorCode::internal, "GET /next without Lambda-Runtime-Aws-Request-Id");
   }
-  const std::string_view deadline = response->header("Lambda-Runtime-Deadline-Ms");
+  const std::string deadline = response->header("Lambda-Runtime-Deadline-Ms").value_or("");
   std::from_chars(deadline.data(), deadline.data() + deadline.size(), event.invocation.deadline_ms);
-  event.invocation.function_arn = response->header("Lambda-Runtime-Invoked-Function-Arn");
-  event.invocation.trace_id = response->header("Lambda-Runtime-Trace-Id");
+  event.invocation.function_arn =
+      response->header("Lambda-Runtime-Invoked-Function-Arn").value_or("");
+  event.invocation.trace_id = response->header("Lambda-Runtime-Trace-Id").value_or("");
   event.payload = std::move(response->body);
   return event;
 }
 
 Result<void> RuntimeClient::post(std::string_view target, std::string_view body,
                                  std::string_view function_error_type) {
-  std::vector<std::pair<std::string_view, std::string_view>> headers{
-      {"User-Agent", user_agent}, {"Content-Type", "application/json"}};
+  if (endpoint_error_) return std::unexpected(*endpoint_error_);
+  aws::HttpRequest request{
+      "POST",
+      std::string(target),
+      {{"User-Agent", std::string(user_agent)}, {"Content-Type", "application/json"}},
+      std::string(body)};
   if (!function_error_type.empty()) {
-    headers.emplace_back("Lambda-Runtime-Function-Error-Type", function_error_type);
+    request.headers.emplace_back("Lambda-Runtime-Function-Error-Type",
+                                 std::string(function_error_type));
   }
-  auto response = connection_.request("POST", target, headers, body);
+  auto response = http_->send(request);
   if (!response) return std::unexpected(response.error());
   // 202 Accepted is the documented answer; 413 means the response was too large.
   if (response->status < 200 || response->status >= 300) {
