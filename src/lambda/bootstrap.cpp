@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 #include "aws/adapters.hpp"
@@ -54,6 +53,22 @@ int init_failed(RuntimeClient& runtime, Logger& log, const std::string& detail) 
 
 }  // namespace
 
+Handler router_handler(Router router, handlers::Context& context,
+                       std::function<void(std::int64_t deadline_ms)> set_deadline) {
+  return [router, &context, set_deadline = std::move(set_deadline)](
+             const boost::json::value& event, const Invocation& invocation) -> HandlerResult {
+    set_deadline(invocation.deadline_ms);
+    auto response = router(event, context);
+    // S3 invokes the function asynchronously and ignores the document: only an invocation
+    // error makes Lambda deliver the event again (completion is idempotent).
+    if (functions::should_redeliver(event, response)) {
+      return std::unexpected(HandlerError{
+          "RedeliverEvent", "S3 records failed on a storage error; the event will be redelivered"});
+    }
+    return response;
+  };
+}
+
 int run_bootstrap(const FunctionSpec& spec, int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "--print-env") {
     std::puts("SESSIONS_TABLE_NAME\nUPLOAD_BUCKET_NAME");
@@ -98,20 +113,13 @@ int run_bootstrap(const FunctionSpec& spec, int argc, char** argv) {
   handlers::Context context{
       *adapters.sessions, *adapters.objects, notifier, clock, random, log, settings};
 
-  const Handler handler = [&](const boost::json::value& event, const Invocation& invocation) {
-    if (invocation.deadline_ms > 0) {
-      deadline->set_epoch_ms(invocation.deadline_ms);
+  const Handler handler = router_handler(spec.router, context, [&](std::int64_t deadline_ms) {
+    if (deadline_ms > 0) {
+      deadline->set_epoch_ms(deadline_ms);
     } else {
       deadline->clear();
     }
-    auto response = spec.router(event, context);
-    // The loop's one catch-all turns this into an invocation error, which is what makes Lambda
-    // deliver an asynchronous (S3) event again; see should_redeliver.
-    if (functions::should_redeliver(event, response))
-      throw std::runtime_error(
-          "S3 records failed on a storage error; the event will be redelivered");
-    return response;
-  };
+  });
   auto ended = run_loop(runtime, handler, log);
   // run_loop only returns when the Runtime API is gone: exit so Lambda restarts the sandbox.
   log.error("Runtime API failed",

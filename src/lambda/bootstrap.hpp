@@ -4,9 +4,12 @@
 
 #include <boost/json/value.hpp>
 
+#include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "handlers/context.hpp"
+#include "lambda/runtime_loop.hpp"
 
 namespace qr::lambda {
 
@@ -22,6 +25,13 @@ struct FunctionSpec {
   /// The function's router.
   Router router = nullptr;
 };
+
+/// The loop's handler for `router`: passes each invocation's deadline (epoch ms, 0 for none) to
+/// `set_deadline`, routes the event, and turns an S3 notification whose records failed on a
+/// storage error (functions::should_redeliver) into HandlerError "RedeliverEvent", so Lambda
+/// delivers the event again; every other outcome is the router's response document.
+Handler router_handler(Router router, handlers::Context& context,
+                       std::function<void(std::int64_t deadline_ms)> set_deadline);
 
 /// Runs a bootstrap to completion and returns the process exit code. `--print-env` lists the
 /// settings the function reads (one per line) and exits: the deployment test checks them.

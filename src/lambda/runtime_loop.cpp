@@ -58,11 +58,14 @@ Result<void> handle_one(EventSource& source, const NextEvent& event, const Handl
                           log);
   }
 
+  HandlerResult result;
   std::string body;
   // The one catch-all of the Lambda entry point: whatever escapes the handler becomes an
-  // invocation error instead of killing the process (which would cost a cold start).
+  // invocation error instead of killing the process (which would cost a cold start). Expected
+  // failures do not come this way: the handler returns them as a HandlerError.
   try {
-    body = boost::json::serialize(handler(document, invocation));
+    result = handler(document, invocation);
+    if (result) body = boost::json::serialize(*result);
   } catch (const std::exception& e) {
     return report_failure(
         source, invocation,
@@ -75,7 +78,14 @@ Result<void> handle_one(EventSource& source, const NextEvent& event, const Handl
                            {}},
                           log);
   }
-
+  if (!result) {
+    return report_failure(source, invocation,
+                          {std::string(error_types::handler_prefix) + result.error().type,
+                           result.error().type,
+                           result.error().message,
+                           {}},
+                          log);
+  }
   auto sent = source.respond(invocation, body);
   if (!sent && sent.error().code == ErrorCode::invalid_input) {
     // Lambda refused the response (too large): the caller should still learn the outcome.

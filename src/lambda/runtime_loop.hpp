@@ -5,8 +5,10 @@
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <expected>
 #include <functional>
 #include <limits>
+#include <string>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -14,16 +16,28 @@
 
 namespace qr::lambda {
 
-/// A function's handler: the parsed event and its invocation in, the response document out.
-/// It may throw; the loop turns any exception into an invocation error.
-using Handler =
-    std::function<boost::json::value(const boost::json::value& event, const Invocation&)>;
+/// A failure a handler reports as a value; the loop posts it to /invocation/{id}/error, which
+/// for an asynchronous invocation (an S3 notification) makes Lambda deliver the event again.
+struct HandlerError {
+  std::string type;     ///< the error document's errorType, e.g. "RedeliverEvent"
+  std::string message;  ///< the error document's errorMessage
+};
+
+/// What a handler returns: the response document, or the error to report.
+using HandlerResult = std::expected<boost::json::value, HandlerError>;
+
+/// A function's handler: the parsed event and its invocation in, the response document or a
+/// HandlerError out. Nothing is expected to escape it; the loop's one catch-all still turns an
+/// exception into an invocation error rather than a crash.
+using Handler = std::function<HandlerResult(const boost::json::value& event, const Invocation&)>;
 
 /// Function-error types this runtime reports (Lambda-Runtime-Function-Error-Type).
 namespace error_types {
 inline constexpr std::string_view invalid_event = "Runtime.InvalidEventJson";
 inline constexpr std::string_view unhandled = "Runtime.UnhandledException";
 inline constexpr std::string_view config_invalid = "Runtime.ConfigInvalid";
+/// Prefix of the type of an error a handler returned: "Function." + HandlerError::type.
+inline constexpr std::string_view handler_prefix = "Function.";
 }  // namespace error_types
 
 /// Processes one event: parses it, calls `handler`, reports the result or the error to `source`.

@@ -16,7 +16,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/log.hpp"
 #include "lambda/runtime_client.hpp"
+#include "lambda/runtime_loop.hpp"
 
 namespace qr::lambda {
 namespace {
@@ -233,6 +235,40 @@ TEST(RuntimeClient, ReadsABodyDelimitedByConnectionClose) {
   auto event = client.next();
   ASSERT_TRUE(event.has_value()) << event.error().detail;
   EXPECT_EQ(event->payload, R"({"x":true})");
+}
+
+TEST(RuntimeClient, HandlerErrorValueIsPostedToTheErrorPath) {
+  // The loop over the real client: a handler's error value becomes POST .../{id}/error with the
+  // error document, on the kept-alive connection of GET /next.
+  ScriptedServer server({{next_reply(R"({"Records":[]})")}, {accepted_reply}});
+  RuntimeClient client(server.endpoint());
+  std::vector<std::string> lines;
+  Logger log{[&lines](std::string_view line) { lines.emplace_back(line); }};
+  const Handler handler = [](const boost::json::value&, const Invocation&) -> HandlerResult {
+    return std::unexpected(HandlerError{"RedeliverEvent", "S3 records failed on a storage error"});
+  };
+  ASSERT_TRUE(run_loop(client, handler, log, 1).has_value());
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].head.substr(0, requests[1].head.find("\r\n")),
+            "POST /2018-06-01/runtime/invocation/8476a536-e9f4-11e8-9739-2dfe598c3fcd/error "
+            "HTTP/1.1");
+  EXPECT_NE(requests[1].head.find("Lambda-Runtime-Function-Error-Type: Function.RedeliverEvent"),
+            std::string::npos)
+      << requests[1].head;
+  EXPECT_EQ(boost::json::parse(requests[1].body),
+            (boost::json::value{{"errorMessage", "S3 records failed on a storage error"},
+                                {"errorType", "RedeliverEvent"},
+                                {"stackTrace", boost::json::array{}}}));
+  EXPECT_EQ(server.accepted(), 1);
+}
+
+TEST(RuntimeClient, MalformedEndpointIsAnInvalidInputError) {
+  RuntimeClient client("127.0.0.1:9001/path");
+  auto event = client.next();
+  ASSERT_FALSE(event.has_value());
+  EXPECT_EQ(event.error().code, ErrorCode::invalid_input);
+  EXPECT_NE(event.error().detail.find("AWS_LAMBDA_RUNTIME_API"), std::string::npos);
 }
 
 TEST(RuntimeClient, UnreachableEndpointIsAnError) {

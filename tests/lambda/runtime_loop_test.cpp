@@ -1,4 +1,6 @@
-// The invocation loop against a scripted event source: no Runtime API, no sockets.
+// The invocation loop against a scripted event source: no Runtime API, no sockets. Handlers
+// answer with values (HandlerResult: a document or a HandlerError); the exception tests check
+// the loop's one catch-all for what should never escape a handler.
 
 #include <gtest/gtest.h>
 
@@ -66,7 +68,7 @@ struct LoopTest : ::testing::Test {
 
 TEST_F(LoopTest, RespondsWithTheHandlersDocument) {
   source.add("req-1", R"({"n": 41})");
-  const Handler handler = [](const boost::json::value& event, const Invocation&) {
+  const Handler handler = [](const boost::json::value& event, const Invocation&) -> HandlerResult {
     return boost::json::value{{"statusCode", 200}, {"n", event.at("n").as_int64() + 1}};
   };
   const auto end = run_loop(source, handler, log);
@@ -78,11 +80,39 @@ TEST_F(LoopTest, RespondsWithTheHandlersDocument) {
             (boost::json::value{{"statusCode", 200}, {"n", 42}}));
 }
 
+TEST_F(LoopTest, HandlerErrorValueBecomesAnInvocationErrorAndTheLoopGoesOn) {
+  source.add("req-1", "{}");
+  source.add("req-2", "{}");
+  int calls = 0;
+  const Handler handler = [&calls](const boost::json::value&, const Invocation&) -> HandlerResult {
+    if (++calls == 1) {
+      return std::unexpected(HandlerError{"RedeliverEvent", "storage unavailable; deliver again"});
+    }
+    return boost::json::value{{"statusCode", 200}};
+  };
+  (void)run_loop(source, handler, log);
+  ASSERT_EQ(source.outcomes.size(), 2u);
+  EXPECT_FALSE(source.outcomes[0].ok);
+  EXPECT_EQ(source.outcomes[0].request_id, "req-1");
+  EXPECT_EQ(source.outcomes[0].error.function_error_type, "Function.RedeliverEvent");
+  EXPECT_EQ(source.outcomes[0].error.error_type, "RedeliverEvent");
+  EXPECT_EQ(source.outcomes[0].error.error_message, "storage unavailable; deliver again");
+  EXPECT_TRUE(source.outcomes[1].ok);
+  bool logged = false;
+  for (const auto& line : lines) {
+    const auto doc = boost::json::parse(line).as_object();
+    if (doc.at("level") == "ERROR" && doc.at("requestId") == "req-1" &&
+        doc.at("errorType") == "RedeliverEvent")
+      logged = true;
+  }
+  EXPECT_TRUE(logged);
+}
+
 TEST_F(LoopTest, HandlerExceptionBecomesAnInvocationErrorAndTheLoopGoesOn) {
   source.add("req-1", "{}");
   source.add("req-2", "{}");
   int calls = 0;
-  const Handler handler = [&calls](const boost::json::value&, const Invocation&) {
+  const Handler handler = [&calls](const boost::json::value&, const Invocation&) -> HandlerResult {
     if (++calls == 1) throw std::runtime_error("store exploded");
     return boost::json::value{{"statusCode", 200}};
   };
@@ -104,7 +134,7 @@ TEST_F(LoopTest, HandlerExceptionBecomesAnInvocationErrorAndTheLoopGoesOn) {
 
 TEST_F(LoopTest, NonStandardExceptionIsCaughtToo) {
   source.add("req-1", "{}");
-  const Handler handler = [](const boost::json::value&, const Invocation&) -> boost::json::value {
+  const Handler handler = [](const boost::json::value&, const Invocation&) -> HandlerResult {
     throw 42;
   };
   (void)run_loop(source, handler, log);
@@ -116,7 +146,7 @@ TEST_F(LoopTest, NonStandardExceptionIsCaughtToo) {
 TEST_F(LoopTest, InvalidJsonEventIsReportedWithoutCallingTheHandler) {
   source.add("req-bad", "{not json");
   bool called = false;
-  const Handler handler = [&called](const boost::json::value&, const Invocation&) {
+  const Handler handler = [&called](const boost::json::value&, const Invocation&) -> HandlerResult {
     called = true;
     return boost::json::value{};
   };
@@ -131,7 +161,7 @@ TEST_F(LoopTest, DeadlineArnAndTraceReachTheHandler) {
   source.add("req-1", "{}", 1'700'000'030'000, "Root=1-abc;Parent=def;Sampled=1");
   Invocation seen;
   std::string trace_env;
-  const Handler handler = [&](const boost::json::value&, const Invocation& inv) {
+  const Handler handler = [&](const boost::json::value&, const Invocation& inv) -> HandlerResult {
     seen = inv;
     if (const char* t = std::getenv("_X_AMZN_TRACE_ID")) trace_env = t;
     return boost::json::value{{"ok", true}};
@@ -146,7 +176,7 @@ TEST_F(LoopTest, DeadlineArnAndTraceReachTheHandler) {
 TEST_F(LoopTest, LoggerCarriesEachInvocationsRequestId) {
   source.add("req-a", "{}");
   source.add("req-b", "{}");
-  const Handler handler = [this](const boost::json::value&, const Invocation&) {
+  const Handler handler = [this](const boost::json::value&, const Invocation&) -> HandlerResult {
     log.info("handling");
     return boost::json::value{{"ok", true}};
   };
@@ -160,7 +190,7 @@ TEST_F(LoopTest, LoggerCarriesEachInvocationsRequestId) {
 TEST_F(LoopTest, StopsAfterMaxInvocations) {
   source.add("req-1", "{}");
   source.add("req-2", "{}");
-  const Handler handler = [](const boost::json::value&, const Invocation&) {
+  const Handler handler = [](const boost::json::value&, const Invocation&) -> HandlerResult {
     return boost::json::value{{"ok", true}};
   };
   EXPECT_TRUE(run_loop(source, handler, log, 1).has_value());
