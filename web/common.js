@@ -7,11 +7,18 @@
   'use strict';
 
   var DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
-  var ALLOWED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/heic', 'image/heif'];
+  var ALLOWED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/heic', 'image/heif', 'image/avif'];
   var EXTENSIONS = {
     'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif',
-    'image/webp': 'webp', 'image/heic': 'heic', 'image/heif': 'heif'
+    'image/webp': 'webp', 'image/heic': 'heic', 'image/heif': 'heif', 'image/avif': 'avif'
   };
+  // What people call each type (no MIME types on screen).
+  var TYPE_NAMES = {
+    'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/gif': 'GIF', 'image/webp': 'WebP',
+    'image/heic': 'HEIC', 'image/heif': 'HEIF', 'image/avif': 'AVIF'
+  };
+  // Crockford's base32: no I, L, O or U to misread.
+  var CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
   var UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
   function stripSlash(s) { return s.replace(/\/+$/, ''); }
@@ -67,6 +74,7 @@
       var brand = ascii(bytes, 8, 4);
       if (['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis'].indexOf(brand) >= 0) return 'image/heic';
       if (['mif1', 'msf1'].indexOf(brand) >= 0) return 'image/heif';
+      if (['avif', 'avis'].indexOf(brand) >= 0) return 'image/avif';
     }
     return null;
   }
@@ -85,6 +93,43 @@
     if (n < 1024) return n + ' bytes';
     if (n < 1024 * 1024) return (n / 1024).toFixed(n < 10 * 1024 ? 1 : 0) + ' KB';
     return (n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0) + ' MB';
+  }
+
+  // "1.2 of 6.3 MB": both in the larger one's unit.
+  function formatProgress(done, total) {
+    var units = [[1024 * 1024, 'MB'], [1024, 'KB']];
+    for (var i = 0; i < units.length; i++) {
+      if (total >= units[i][0]) {
+        var d = total >= 10 * units[i][0] ? 0 : 1;
+        return (done / units[i][0]).toFixed(d) + ' of ' + (total / units[i][0]).toFixed(d) + ' ' + units[i][1];
+      }
+    }
+    return done + ' of ' + total + ' bytes';
+  }
+
+  // "about 12 s left", "about 3 min left"; '' when it cannot be said yet.
+  function formatTimeLeft(seconds) {
+    if (!(seconds >= 0) || !isFinite(seconds)) return '';
+    if (seconds < 1.5) return 'about 1 s left';
+    if (seconds < 90) return 'about ' + Math.round(seconds) + ' s left';
+    return 'about ' + Math.round(seconds / 60) + ' min left';
+  }
+
+  // The short code both pages show for a session, so a person can tell that the phone sends to
+  // the computer in front of them: 4 characters from the session id's first 20 bits.
+  function shortCode(sessionId) {
+    var hex = String(sessionId || '').replace(/-/g, '').slice(0, 5);
+    if (!/^[0-9a-f]{5}$/i.test(hex)) return '';
+    var n = parseInt(hex, 16), out = '';
+    for (var i = 0; i < 4; i++) {
+      out = CODE_ALPHABET[n & 31] + out;
+      n >>>= 5;
+    }
+    return out;
+  }
+
+  function typeName(mime) {
+    return TYPE_NAMES[String(mime || '').toLowerCase()] || 'image';
   }
 
   function formatCountdown(seconds) {
@@ -147,6 +192,10 @@
   var QRUpload = {
     ALLOWED_TYPES: ALLOWED_TYPES,
     EXTENSIONS: EXTENSIONS,
+    typeName: typeName,
+    formatProgress: formatProgress,
+    formatTimeLeft: formatTimeLeft,
+    shortCode: shortCode,
     resolveConfig: resolveConfig,
     withQuery: withQuery,
     isUuid: isUuid,

@@ -265,6 +265,12 @@ test('happy path: scan the desktop QR, upload from the phone, the desktop shows 
     }, href);
     assert.equal(sha256(Buffer.from(downloaded)), sha256(fs.readFileSync(photo)));
 
+    // A multi-photo session stays open for more until the desktop presses Done (a single-photo
+    // one is complete already and shows no Done button).
+    if (await desktop.locator('#done').isVisible()) {
+      await desktop.click('#done');
+      await desktop.waitForFunction(() => document.querySelector('#status').dataset.state === 'done');
+    }
     const res = await fetch(`${server.url}/sessions/${sessionId}`);
     assert.equal((await res.json()).status, 'COMPLETED');
   });
@@ -425,8 +431,13 @@ test('upload rejected by the server: the desktop shows the error and keeps waiti
     assert.equal(await desktop.locator('#result').isVisible(), false);
     await desktop.waitForFunction(() => /waiting/i.test(document.querySelector('#status').textContent));
 
-    // The session stays open: a real photo from the phone still arrives.
+    // The session stays open: a real photo from the phone still arrives. (The bad upload above
+    // claimed the session; it came from this phone, which keeps the uploader token it was given.)
     const phone = (await openPhone(t)).page;
+    if (grant.uploaderToken) {
+      await phone.addInitScript(([key, token]) => sessionStorage.setItem(key, token),
+        [`qr-upload.uploader.${sessionId}`, grant.uploaderToken]);
+    }
     await phone.goto(phoneUrl);
     await sendPhotoAndSeeIt(phone, desktop, { width: 300, height: 300, type: 'image/webp', name: 'after-error.webp' });
     assert.equal(await desktop.locator('#error').isVisible(), false, 'the old error is cleared');

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // A stand-in for `qr-upload serve`, written from docs/API.md, for working on the pages and the
 // browser test without the C++ build: QR_UPLOAD_BIN=tests/e2e/fake-server.mjs node --test ...
-// It takes the same flags and prints the same "listening" log line. ctest runs the real binary.
+// It takes the same flags (--port, --bind, --data-dir, --max-upload-bytes, --session-ttl-seconds,
+// --save-dir) and prints the same "listening" log line. ctest runs the real binary.
+// Multi-photo sessions as docs/API.md has them: maxUploads, the uploader token of the phone that
+// claimed the session, the uploads list, POST /sessions/{id}/complete, and the WebSocket messages
+// PHONE_CONNECTED, UPLOAD_COMPLETED (index, uploadsRemaining), SESSION_COMPLETED, ERROR, UPLOAD_SAVED.
 import http from 'node:http';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -18,7 +22,12 @@ const port = Number(flag('--port', '8080'));
 const bind = flag('--bind', '127.0.0.1');
 const maxBytes = Number(flag('--max-upload-bytes', String(25 * 1024 * 1024)));
 const ttl = Number(flag('--session-ttl-seconds', '1800'));
-const types = { 'image/jpeg': '.jpg', 'image/png': '.png', 'image/gif': '.gif', 'image/webp': '.webp', 'image/heic': '.heic', 'image/heif': '.heif' };
+const saveDir = flag('--save-dir', null);
+const types = {
+  'image/jpeg': '.jpg', 'image/png': '.png', 'image/gif': '.gif', 'image/webp': '.webp',
+  'image/heic': '.heic', 'image/heif': '.heif', 'image/avif': '.avif',
+};
+const CLAIMED = 'This code is already in use by another phone. Scan a new code on the computer.';
 const sessions = new Map();
 const objects = new Map();
 const sockets = new Map(); // sessionId -> socket
@@ -32,7 +41,7 @@ let baseUrl = '';
 function json(res, status, body) {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*',
     'Access-Control-Allow-Headers': 'Authorization,Content-Type', 'Access-Control-Allow-Methods': 'GET,POST,PUT,OPTIONS' });
-  res.end(JSON.stringify(body));
+  res.end(status === 204 ? undefined : JSON.stringify(body));
 }
 function lookup(id) {
   if (!id) return [400, 'sessionId is required'];
@@ -41,13 +50,42 @@ function lookup(id) {
   if (!s) return [404, 'Session not found'];
   return [200, s];
 }
+function bearer(req) {
+  const auth = req.headers.authorization || '';
+  return auth.startsWith('Bearer ') ? auth.slice(7) : '';
+}
 function sniff(b) {
   if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
   if (b.subarray(0, 8).toString('latin1') === '\x89PNG\r\n\x1a\n') return 'image/png';
   if (/^GIF8[79]a/.test(b.subarray(0, 6).toString('latin1'))) return 'image/gif';
   if (b.subarray(0, 4).toString() === 'RIFF' && b.subarray(8, 12).toString() === 'WEBP') return 'image/webp';
+  if (b.subarray(4, 8).toString() === 'ftyp') {
+    const brand = b.subarray(8, 12).toString();
+    if (['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis'].includes(brand)) return 'image/heic';
+    if (['mif1', 'msf1'].includes(brand)) return 'image/heif';
+    if (['avif', 'avis'].includes(brand)) return 'image/avif';
+  }
   return null;
 }
+const sameFamily = (a, b) => a === b || (['image/heic', 'image/heif'].includes(a) && ['image/heic', 'image/heif'].includes(b));
+
+// docs/API.md "File names", in short.
+function cleanName(raw) {
+  let name = String(raw || '').split(/[/\\]/).pop();
+  name = name.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g, '');
+  name = name.trim().replace(/^\.+/, '').trim();
+  while (Buffer.byteLength(name) > 120) name = [...name].slice(0, -1).join('');
+  return name || 'photo';
+}
+function withExtension(name, type) {
+  const ext = (/\.([^.]+)$/.exec(name) || [])[1];
+  const want = types[type].slice(1);
+  const fine = ext && (ext.toLowerCase() === want || (want === 'jpg' && /^jpe?g$/i.test(ext)) ||
+    (['heic', 'heif'].includes(want) && /^hei[cf]$/i.test(ext)));
+  if (fine) return name;
+  return (ext ? name.slice(0, -(ext.length + 1)) : name) + '.' + want;
+}
+
 function wsSend(sessionId, obj) {
   const sock = sockets.get(sessionId);
   if (!sock) return;
@@ -60,27 +98,85 @@ function downloadUrl(key) {
   const exp = now() + 900;
   return `${baseUrl}/objects/${key}?X-Amz-Expires=${exp}&X-Amz-Signature=${sign('GET' + key + exp)}`;
 }
+function uploadView(u, withLink) {
+  const out = { uploadKey: u.uploadKey, fileName: u.fileName, contentType: u.contentType, size: u.size, index: u.index, completedAt: u.completedAt };
+  if (withLink) out.downloadUrl = downloadUrl(u.uploadKey);
+  return out;
+}
+function complete(s, reason) {
+  if (s.status === 'COMPLETED') return;
+  Object.assign(s, { status: 'COMPLETED', completedAt: now() });
+  wsSend(s.sessionId, { action: 'SESSION_COMPLETED', sessionId: s.sessionId, uploadCount: s.uploads.length, reason, timestamp: now() });
+}
+function saveCopy(s, u, body) {
+  if (!saveDir) return;
+  fs.mkdirSync(saveDir, { recursive: true });
+  const ext = path.extname(u.fileName);
+  const stem = u.fileName.slice(0, u.fileName.length - ext.length);
+  let target = path.join(saveDir, u.fileName);
+  for (let n = 2; fs.existsSync(target); n++) target = path.join(saveDir, `${stem} (${n})${ext}`);
+  fs.writeFileSync(target, body);
+  wsSend(s.sessionId, { action: 'UPLOAD_SAVED', sessionId: s.sessionId, uploadKey: u.uploadKey, fileName: u.fileName, savedAs: target });
+}
+
+function readBody(req) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString()));
+  });
+}
+
+async function createSession(req, res) {
+  const text = (await readBody(req)).trim();
+  let maxUploads = 1;
+  if (text) {
+    let body;
+    try { body = JSON.parse(text); } catch { return json(res, 400, { error: 'Invalid JSON body' }); }
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return json(res, 400, { error: 'Body must be a JSON object' });
+    if (body.maxUploads !== undefined) {
+      if (!Number.isInteger(body.maxUploads) || body.maxUploads < 1 || body.maxUploads > 100) {
+        return json(res, 400, { error: 'maxUploads must be an integer from 1 to 100' });
+      }
+      maxUploads = body.maxUploads;
+    }
+  }
+  const id = crypto.randomUUID();
+  const token = crypto.randomBytes(32).toString('base64url');
+  sessions.set(id, {
+    sessionId: id, status: 'AWAITING_SCAN', createdAt: now(), expiresAt: now() + ttl, tokenHash: sha(token),
+    maxUploads, uploads: [], slots: new Map(), issued: 0, uploaderHash: null,
+  });
+  return json(res, 200, { sessionId: id, expiresAt: now() + ttl, desktopToken: token, maxUploads });
+}
 
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   const p = url.pathname;
   if (req.method === 'OPTIONS') return json(res, 204, {});
-  if (req.method === 'POST' && p === '/sessions') {
-    const id = crypto.randomUUID();
-    const token = crypto.randomBytes(32).toString('base64url');
-    sessions.set(id, { sessionId: id, status: 'AWAITING_SCAN', createdAt: now(), expiresAt: now() + ttl, tokenHash: sha(token) });
-    return json(res, 200, { sessionId: id, expiresAt: now() + ttl, desktopToken: token });
+  if (req.method === 'POST' && p === '/sessions') return createSession(req, res);
+  const completeMatch = /^\/sessions\/([^/]+)\/complete$/.exec(p);
+  if (req.method === 'POST' && completeMatch) {
+    const [code, s] = lookup(decodeURIComponent(completeMatch[1]));
+    if (code !== 200) return json(res, code, { error: s });
+    if (sha(bearer(req)) !== s.tokenHash) return json(res, 403, { error: 'Invalid token' });
+    if (s.status !== 'COMPLETED' && now() > s.expiresAt) return json(res, 400, { error: 'Session expired' });
+    complete(s, 'ended');
+    return json(res, 200, { sessionId: s.sessionId, status: 'COMPLETED', uploadCount: s.uploads.length });
   }
   if (req.method === 'GET' && p.startsWith('/sessions/')) {
     const [code, s] = lookup(decodeURIComponent(p.slice(10)));
     if (code !== 200) return json(res, code, { error: s });
-    const out = { sessionId: s.sessionId, status: s.status, expiresAt: s.expiresAt };
+    const desktop = sha(bearer(req)) === s.tokenHash;
+    const out = {
+      sessionId: s.sessionId, status: s.status, expiresAt: s.expiresAt, maxUploads: s.maxUploads,
+      uploadCount: s.uploads.length, phoneConnected: !!s.uploaderHash, uploads: s.uploads.map((u) => uploadView(u, desktop)),
+    };
     if (s.uploadKey) out.uploadKey = s.uploadKey;
     if (s.completedAt) out.completedAt = s.completedAt;
     if (now() > s.expiresAt) out.expired = true;
-    const auth = req.headers.authorization || '';
-    if (s.status === 'COMPLETED' && auth.startsWith('Bearer ') && sha(auth.slice(7)) === s.tokenHash) {
-      Object.assign(out, { downloadUrl: downloadUrl(s.uploadKey), contentType: s.contentType, size: s.size });
+    if (s.maxUploads === 1 && s.uploads.length === 1 && desktop) {
+      Object.assign(out, { downloadUrl: downloadUrl(s.uploads[0].uploadKey), contentType: s.uploads[0].contentType, size: s.uploads[0].size });
     }
     return json(res, 200, out);
   }
@@ -89,16 +185,31 @@ const server = http.createServer((req, res) => {
     if (code !== 200) return json(res, code, { error: s });
     if (now() > s.expiresAt) return json(res, 400, { error: 'Session expired' });
     if (s.status === 'COMPLETED') return json(res, 400, { error: 'Session already completed' });
+    if (s.uploaderHash && sha(bearer(req)) !== s.uploaderHash) return json(res, 403, { error: CLAIMED });
     const ct = url.searchParams.get('contentType') || 'image/*';
     if (ct !== 'image/*' && !types[ct]) return json(res, 400, { error: 'Unsupported contentType' });
     const len = url.searchParams.get('contentLength');
     if (len !== null && !/^\d+$/.test(len)) return json(res, 400, { error: 'contentLength must be a number' });
     if (len !== null && Number(len) > maxBytes) return json(res, 413, { error: 'File too large' });
-    const key = `session-uploads/${s.sessionId}/image-${Date.now()}${types[ct] || ''}`;
-    Object.assign(s, { status: 'UPLOAD_REQUESTED', uploadKey: key, contentType: ct });
+    if (s.issued >= 2 * s.maxUploads + 10) return json(res, 409, { error: 'Too many upload URLs for this session' });
+    s.issued += 1;
+    const key = `session-uploads/${s.sessionId}/image-${Date.now()}-${crypto.randomBytes(4).toString('hex')}${types[ct] || ''}`;
+    const fileName = cleanName(url.searchParams.get('fileName'));
+    s.slots.set(key, { fileName, contentType: ct, used: false });
+    Object.assign(s, { status: s.status === 'AWAITING_SCAN' ? 'UPLOAD_REQUESTED' : s.status, uploadKey: key });
     const exp = now() + 300;
-    return json(res, 200, { uploadUrl: `${baseUrl}/objects/${key}?X-Amz-Expires=${exp}&X-Amz-Signature=${sign('PUT' + key + ct + exp)}`,
-      uploadKey: key, method: 'PUT', headers: { 'Content-Type': ct }, expiresIn: 300 });
+    const grant = {
+      uploadUrl: `${baseUrl}/objects/${key}?X-Amz-Expires=${exp}&X-Amz-Signature=${sign('PUT' + key + ct + exp)}`,
+      uploadKey: key, method: 'PUT', headers: { 'Content-Type': ct }, expiresIn: 300,
+      fileName, maxUploads: s.maxUploads, uploadsRemaining: s.maxUploads - s.uploads.length,
+    };
+    if (!s.uploaderHash) {
+      const token = crypto.randomBytes(32).toString('base64url');
+      s.uploaderHash = sha(token);
+      grant.uploaderToken = token;
+      wsSend(s.sessionId, { action: 'PHONE_CONNECTED', sessionId: s.sessionId, timestamp: now() });
+    }
+    return json(res, 200, grant);
   }
   if (p.startsWith('/objects/')) {
     const key = decodeURIComponent(p.slice(9));
@@ -106,7 +217,11 @@ const server = http.createServer((req, res) => {
     if (req.method === 'GET') {
       const o = objects.get(key);
       if (!o || url.searchParams.get('X-Amz-Signature') !== sign('GET' + key + exp)) return json(res, 403, { error: 'Forbidden' });
-      res.writeHead(200, { 'Content-Type': o.type, 'Content-Length': o.body.length });
+      const ascii = o.fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
+      res.writeHead(200, {
+        'Content-Type': o.type, 'Content-Length': o.body.length, 'Access-Control-Allow-Origin': '*',
+        'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(o.fileName)}`,
+      });
       return res.end(o.body);
     }
     if (req.method === 'PUT') {
@@ -121,15 +236,32 @@ const server = http.createServer((req, res) => {
         if (size > maxBytes) return json(res, 413, { error: 'File too large' });
         const body = Buffer.concat(chunks);
         const s = sessions.get(key.split('/')[1]);
-        json(res, 200, {});
+        const slot = s.slots.get(key);
+        const refuse = (status, error) => {
+          wsSend(s.sessionId, { action: 'ERROR', sessionId: s.sessionId, uploadKey: key, fileName: slot && slot.fileName, error, timestamp: now() });
+          return json(res, status, { error });
+        };
+        if (now() > s.expiresAt) return refuse(410, 'Upload rejected: the session has expired');
+        if (s.status === 'COMPLETED') return refuse(409, 'Upload rejected: this session already has all its photos');
+        if (!slot || slot.used) return refuse(409, 'Upload rejected: this upload URL was already used');
         const actual = sniff(body);
-        if (!actual || (ct !== 'image/*' && actual !== ct)) {
-          return wsSend(s.sessionId, { action: 'ERROR', sessionId: s.sessionId, error: 'Upload rejected: not an image of type ' + ct, timestamp: now() });
+        if (!actual || (ct !== 'image/*' && !sameFamily(actual, ct))) {
+          return refuse(422, 'Upload rejected: not ' + (ct === 'image/*' ? 'an image' : 'a ' + ct.slice(6).toUpperCase() + ' image'));
         }
-        objects.set(key, { body, type: actual });
-        Object.assign(s, { status: 'COMPLETED', completedAt: now(), size: body.length, contentType: actual });
+        slot.used = true;
+        const u = {
+          uploadKey: key, fileName: withExtension(slot.fileName, actual), contentType: actual, size: body.length,
+          index: s.uploads.length + 1, completedAt: now(),
+        };
+        s.uploads.push(u);
+        objects.set(key, { body, type: actual, fileName: u.fileName });
+        const remaining = s.maxUploads - s.uploads.length;
+        json(res, 200, { uploadKey: key, size: u.size, fileName: u.fileName, index: u.index, uploadsRemaining: remaining });
         wsSend(s.sessionId, { action: 'UPLOAD_COMPLETED', sessionId: s.sessionId, uploadKey: key, timestamp: now(),
-          downloadUrl: downloadUrl(key), contentType: actual, size: body.length });
+          fileName: u.fileName, contentType: actual, size: u.size, index: u.index, maxUploads: s.maxUploads,
+          uploadsRemaining: remaining, downloadUrl: downloadUrl(key) });
+        saveCopy(s, u, body);
+        if (remaining === 0) complete(s, 'full');
       });
       return;
     }
@@ -137,12 +269,12 @@ const server = http.createServer((req, res) => {
   if (req.method === 'GET') {
     if (p === '/config.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript' });
-      return res.end(`window.QR_UPLOAD_CONFIG = ${JSON.stringify({ apiBase: baseUrl, wsUrl: baseUrl.replace('http', 'ws') + '/ws', phoneUrl: baseUrl + '/phone.html', maxUploadBytes: maxBytes })};\n`);
+      return res.end(`window.QR_UPLOAD_CONFIG = ${JSON.stringify({ apiBase: '', wsUrl: '', phoneUrl: baseUrl + '/phone.html', maxUploadBytes: maxBytes })};\n`);
     }
     const file = path.join(webDir, p === '/' ? 'index.html' : path.normalize(p).replace(/^(\.\.[/\\])+/, ''));
     if (file.startsWith(webDir) && fs.existsSync(file) && fs.statSync(file).isFile()) {
       const ext = path.extname(file);
-      const mime = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css' }[ext] || 'application/octet-stream';
+      const mime = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' }[ext] || 'application/octet-stream';
       res.writeHead(200, { 'Content-Type': mime });
       return res.end(fs.readFileSync(file));
     }
