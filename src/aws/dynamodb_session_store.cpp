@@ -1,5 +1,6 @@
 #include "aws/dynamodb_session_store.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <boost/json/array.hpp>
@@ -52,6 +53,44 @@ std::optional<bool> get_bool(const json::object& item, std::string_view name) {
   return std::nullopt;
 }
 
+// A slot as a map attribute: {"M": {"fileName": {"S"}, "contentType", "issuedAt", "completed", ...}}.
+json::object slot_to_attribute(const UploadSlot& slot) {
+  json::object m{{"fileName", str(slot.file_name)},
+                 {"contentType", str(slot.content_type)},
+                 {"issuedAt", num(slot.issued_at)},
+                 {"completed", boolean(slot.completed)}};
+  if (slot.size) m["size"] = num(*slot.size);
+  if (slot.completed_at) m["completedAt"] = num(*slot.completed_at);
+  if (slot.index) m["index"] = num(*slot.index);
+  return {{"M", std::move(m)}};
+}
+
+std::vector<UploadSlot> slots_from_item(const json::object& item) {
+  std::vector<UploadSlot> out;
+  const auto* uploads = attr(item, "uploads");
+  const auto* map = uploads ? uploads->if_contains("M") : nullptr;
+  if (!map || !map->is_object()) return out;
+  for (const auto& [key, value] : map->get_object()) {
+    const auto* wrapped = value.if_object();
+    const auto* inner = wrapped ? wrapped->if_contains("M") : nullptr;
+    if (!inner || !inner->is_object()) continue;
+    const auto& m = inner->get_object();
+    UploadSlot slot;
+    slot.key = key;
+    slot.file_name = get_s(m, "fileName").value_or("photo");
+    slot.content_type = get_s(m, "contentType").value_or("");
+    slot.issued_at = get_n(m, "issuedAt").value_or(0);
+    slot.completed = get_bool(m, "completed").value_or(false);
+    slot.size = get_n(m, "size");
+    slot.completed_at = get_n(m, "completedAt");
+    if (auto index = get_n(m, "index")) slot.index = static_cast<int>(*index);
+    out.push_back(std::move(slot));
+  }
+  // A map has no order; the order issued is what the sessions' readers expect.
+  std::ranges::stable_sort(out, {}, &UploadSlot::issued_at);
+  return out;
+}
+
 json::object key_of(std::string_view session_id) {
   return {{"sessionId", str(session_id)}};
 }
@@ -78,6 +117,13 @@ json::object session_to_item(const Session& s) {
   if (s.desktop_token_hash) item["desktopTokenHash"] = str(*s.desktop_token_hash);
   item["wsTokenBound"] = boolean(s.ws_token_bound);
   if (s.upload_size) item["uploadSize"] = num(*s.upload_size);
+  item["maxUploads"] = num(s.max_uploads);
+  item["uploadCount"] = num(s.upload_count);
+  // Always present (if empty), so a slot can be SET into it by path.
+  json::object slots;
+  for (const auto& slot : s.uploads) slots[slot.key] = slot_to_attribute(slot);
+  item["uploads"] = json::object{{"M", std::move(slots)}};
+  if (s.uploader_token_hash) item["uploaderTokenHash"] = str(*s.uploader_token_hash);
   return item;
 }
 
@@ -104,6 +150,10 @@ Result<Session> session_from_item(const json::object& item) {
   s.desktop_token_hash = get_s(item, "desktopTokenHash");
   s.ws_token_bound = get_bool(item, "wsTokenBound").value_or(false);
   s.upload_size = get_n(item, "uploadSize");
+  s.max_uploads = static_cast<int>(get_n(item, "maxUploads").value_or(1));
+  s.upload_count = static_cast<int>(get_n(item, "uploadCount").value_or(0));
+  s.uploads = slots_from_item(item);
+  s.uploader_token_hash = get_s(item, "uploaderTokenHash");
   return s;
 }
 
@@ -175,6 +225,17 @@ Result<Session> DynamoDbSessionStore::update(std::string_view session_id,
   if (changes.completed_at) add_set("ca", "completedAt", num(*changes.completed_at));
   if (changes.upload_size) add_set("us", "uploadSize", num(*changes.upload_size));
   if (changes.ws_token_bound) add_set("tb", "wsTokenBound", boolean(*changes.ws_token_bound));
+  if (changes.upload_count) add_set("uc", "uploadCount", num(*changes.upload_count));
+  if (changes.uploader_token_hash)
+    add_set("uth", "uploaderTokenHash", str(*changes.uploader_token_hash));
+  if (changes.put_slot) {
+    // One slot of the uploads map, by path: the rest of the map is left as it is.
+    names["#ups"] = "uploads";
+    names["#slot"] = changes.put_slot->key;
+    values[":slot"] = slot_to_attribute(*changes.put_slot);
+    set_clause += set_clause.empty() ? "SET " : ", ";
+    set_clause += "#ups.#slot = :slot";
+  }
   if (changes.ws_connection_id) {
     if (*changes.ws_connection_id) {
       add_set("ws", "wsConnectionId", str(**changes.ws_connection_id));
@@ -210,6 +271,33 @@ Result<Session> DynamoDbSessionStore::update(std::string_view session_id,
     names["#uk"] = "uploadKey";
     values[":cuk"] = str(*condition.upload_key_is);
     cond += " AND #uk = :cuk";
+  }
+  if (condition.upload_count_is) {
+    names["#uc"] = "uploadCount";
+    values[":cuc"] = num(*condition.upload_count_is);
+    cond += *condition.upload_count_is == 0 ? " AND (attribute_not_exists(#uc) OR #uc = :cuc)"
+                                            : " AND #uc = :cuc";
+  }
+  if (condition.slot_open) {
+    names["#ups"] = "uploads";
+    names["#cslot"] = *condition.slot_open;
+    names["#done"] = "completed";
+    values[":cfalse"] = boolean(false);
+    cond += " AND attribute_exists(#ups.#cslot) AND #ups.#cslot.#done = :cfalse";
+  }
+  if (condition.slots_fewer_than) {
+    names["#ups"] = "uploads";
+    values[":cslots"] = num(static_cast<std::int64_t>(*condition.slots_fewer_than));
+    cond += " AND size(#ups) < :cslots";
+  }
+  if (condition.uploader_token_hash_is) {
+    names["#uth"] = "uploaderTokenHash";
+    if (*condition.uploader_token_hash_is) {
+      values[":cuth"] = str(**condition.uploader_token_hash_is);
+      cond += " AND #uth = :cuth";
+    } else {
+      cond += " AND attribute_not_exists(#uth)";
+    }
   }
   if (condition.connection_not_token_bound) {
     names["#tb"] = "wsTokenBound";

@@ -26,6 +26,9 @@ class DynamoDbSessionStore final : public SessionStore {
   /// Uses `client` for table `table_name`.
   DynamoDbSessionStore(std::shared_ptr<DynamoDbClient> client, std::string table_name);
 
+  /// The table this store reads and writes.
+  const std::string& table_name() const { return table_; }
+
   Result<void> save(const Session& session) override;
   Result<std::optional<Session>> get(std::string_view session_id) override;
   Result<Session> update(std::string_view session_id, const SessionUpdate& changes,

@@ -1,5 +1,7 @@
 #include "aws/s3_object_store.hpp"
 
+#include "core/file_name.hpp"
+
 #include <charconv>
 
 namespace qr::aws {
@@ -64,11 +66,16 @@ Result<PresignedRequest> S3ObjectStore::presign_put(std::string_view key,
 }
 
 Result<std::string> S3ObjectStore::presign_get(std::string_view key,
-                                               std::chrono::seconds expires_in) {
+                                               std::chrono::seconds expires_in,
+                                               std::string_view download_name) {
   if (auto ok = check_expiry(expires_in); !ok) return std::unexpected(ok.error());
   if (key.empty()) return fail(ErrorCode::invalid_input, "empty object key");
-  return aws_.presign({"GET", object_path(key), {}, {}, {}, std::string(unsigned_payload)},
-                      expires_in);
+  Pairs query;
+  if (!download_name.empty())
+    query.emplace_back("response-content-disposition", content_disposition(download_name));
+  return aws_.presign(
+      {"GET", object_path(key), std::move(query), {}, {}, std::string(unsigned_payload)},
+      expires_in);
 }
 
 Result<std::optional<ObjectInfo>> S3ObjectStore::inspect(std::string_view key,

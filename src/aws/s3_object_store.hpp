@@ -35,7 +35,8 @@ class S3ObjectStore final : public ObjectStore {
   Result<PresignedRequest> presign_put(std::string_view key, std::string_view content_type,
                                        std::optional<std::uint64_t> content_length,
                                        std::chrono::seconds expires_in) override;
-  Result<std::string> presign_get(std::string_view key, std::chrono::seconds expires_in) override;
+  Result<std::string> presign_get(std::string_view key, std::chrono::seconds expires_in,
+                                  std::string_view download_name) override;
   Result<std::optional<ObjectInfo>> inspect(std::string_view key, std::size_t head_bytes) override;
   Result<void> remove(std::string_view key) override;
 

@@ -65,9 +65,6 @@ inline constexpr std::string_view empty_payload_hash =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /// The payload hash S3 accepts for presigned URLs, whose body is not known when signing.
 inline constexpr std::string_view unsigned_payload = "UNSIGNED-PAYLOAD";
-/// The old name of unsigned_payload, kept only until src/local/disk_object_store.cpp uses the
-/// new one (the k prefix breaks the naming rule of .clang-tidy). Do not use.
-inline constexpr std::string_view kUnsignedPayload = unsigned_payload;
 /// Longest validity SigV4 allows for a presigned URL (7 days).
 inline constexpr std::chrono::seconds max_presign_expiry{604800};
 

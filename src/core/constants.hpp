@@ -16,12 +16,17 @@ inline constexpr std::int64_t download_url_expiry_seconds = 900;
 inline constexpr std::uint64_t default_max_upload_bytes = 25ull * 1024 * 1024;
 /// How many leading bytes the upload check reads to recognise the image type.
 inline constexpr std::size_t sniff_bytes = 64;
-/// Prefix of every upload key: session-uploads/{sessionId}/image-{millis}[.ext]
+/// Prefix of every upload key: session-uploads/{sessionId}/image-{millis}-{hex}[.ext]
 inline constexpr std::string_view upload_prefix = "session-uploads/";
 
-/// WEBSOCKET_ACTIONS
+/// The most photos one session takes (POST /sessions {"maxUploads"}).
+inline constexpr int max_uploads_limit = 100;
+
+/// WEBSOCKET_ACTIONS, and the actions multi-photo sessions add.
 inline constexpr std::string_view action_upload_completed = "UPLOAD_COMPLETED";
 inline constexpr std::string_view action_error = "ERROR";
+inline constexpr std::string_view action_phone_connected = "PHONE_CONNECTED";
+inline constexpr std::string_view action_session_completed = "SESSION_COMPLETED";
 
 /// The spec's content type when the phone does not say which image it sends.
 inline constexpr std::string_view wildcard_image_type = "image/*";

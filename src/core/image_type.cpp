@@ -9,13 +9,14 @@
 namespace qr {
 namespace {
 
-constexpr std::array<ImageType, 6> allow_list{{
+constexpr std::array<ImageType, 7> allow_list{{
     {"image/jpeg", ".jpg"},
     {"image/png", ".png"},
     {"image/gif", ".gif"},
     {"image/webp", ".webp"},
     {"image/heic", ".heic"},
     {"image/heif", ".heif"},
+    {"image/avif", ".avif"},
 }};
 
 bool heif_family(std::string_view mime) {
@@ -39,6 +40,13 @@ std::optional<std::string_view> sniff_image_type(std::string_view head) {
   // ISO base media file: a box size, then "ftyp" and the major brand.
   if (head.size() >= 12 && head.substr(4, 4) == "ftyp") {
     const std::string_view brand = head.substr(8, 4);
+    if (brand == "avif" || brand == "avis") return "image/avif";
+    // A generic HEIF brand with AVIF among the compatible brands (after the minor version).
+    std::size_t box = 0;
+    for (int i = 0; i < 4; ++i) box = (box << 8) | static_cast<unsigned char>(head[i]);
+    if ((brand == "mif1" || brand == "msf1") && box >= 16)
+      for (std::size_t at = 16; at + 4 <= std::min(box, head.size()); at += 4)
+        if (head.substr(at, 4) == "avif") return "image/avif";
     for (std::string_view heic : {"heic", "heix", "hevc", "hevx", "heim", "heis"})
       if (brand == heic) return "image/heic";
     for (std::string_view heif : {"mif1", "msf1"})

@@ -15,8 +15,8 @@ struct ImageType {
 /// The allow-listed type for `mime` (case-insensitive), or nullopt.
 std::optional<ImageType> allowed_image_type(std::string_view mime);
 
-/// The MIME type the leading bytes show (JPEG, PNG, GIF, WebP, or HEIF family as image/heic
-/// or image/heif), or nullopt when they are none of the allowed images.
+/// The MIME type the leading bytes show (JPEG, PNG, GIF, WebP, AVIF, or HEIF family as
+/// image/heic or image/heif), or nullopt when they are none of the allowed images.
 std::optional<std::string_view> sniff_image_type(std::string_view head);
 
 /// True when `head` is an image of `signed_type`. For the spec's wildcard "image/*" any allowed

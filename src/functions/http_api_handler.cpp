@@ -35,6 +35,10 @@ constexpr std::array routes{
           [](const ApiRequest& r, std::string_view id, handlers::Context& c) {
             return handlers::get_session(r, id, c);
           }},
+    Route{"POST", "/sessions/{sessionId}/complete",
+          [](const ApiRequest& r, std::string_view id, handlers::Context& c) {
+            return handlers::complete_session(r, id, c);
+          }},
 };
 
 // The value of the {param} segment when `path` matches `pattern` (empty if it has none).

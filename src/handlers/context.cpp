@@ -27,6 +27,11 @@ bool token_matches(const Session& session, std::string_view token) {
   return crypto::constant_time_equal(hash_token(token), *session.desktop_token_hash);
 }
 
+boost::json::object action_message(std::string_view action, std::string_view session_id,
+                                   std::int64_t now) {
+  return {{"action", action}, {"sessionId", session_id}, {"timestamp", now}};
+}
+
 bool notify_desktop(const Session& session, std::string_view message, Context& ctx) {
   if (!session.ws_connection_id) return false;
   const std::string& connection = *session.ws_connection_id;

@@ -8,11 +8,20 @@ namespace qr::handlers {
 Response create_session(const ApiRequest& request, Context& ctx) {
   // The spec sends no body. One that is sent must at least be a JSON object, so a client that
   // posts garbage hears about it instead of silently getting a session.
+  int max_uploads = 1;
   if (request.body && request.body->find_first_not_of(" \t\r\n") != std::string::npos) {
     boost::system::error_code ec;
     const auto body = boost::json::parse(*request.body, ec);
     if (ec) return error_response(400, "Invalid JSON body");
     if (!body.is_object()) return error_response(400, "Request body must be a JSON object");
+    if (const auto* wanted = body.get_object().if_contains("maxUploads")) {
+      // An integer from 1 to 100; 3.0 is 3, but 2.5, "3", true and null are mistakes.
+      boost::system::error_code number_ec;
+      const auto n = wanted->is_bool() ? 0 : wanted->to_number<std::int64_t>(number_ec);
+      if (number_ec || n < 1 || n > constants::max_uploads_limit)
+        return error_response(400, "maxUploads must be an integer from 1 to 100");
+      max_uploads = static_cast<int>(n);
+    }
   }
 
   const std::int64_t now = ctx.clock.now_seconds();
@@ -22,6 +31,7 @@ Response create_session(const ApiRequest& request, Context& ctx) {
   session.created_at = now;
   session.expires_at = now + ctx.settings.session_ttl_seconds;
   session.desktop_token_hash = hash_token(token);
+  session.max_uploads = max_uploads;
 
   // A UUIDv4 collision is next to impossible; one retry turns "next to" into "never seen".
   Result<void> saved;
@@ -32,12 +42,13 @@ Response create_session(const ApiRequest& request, Context& ctx) {
   }
   if (!saved) return internal_error(ctx, "saving session failed", saved.error());
 
-  ctx.log.info("session created", {{"sessionId", session.session_id}});
+  ctx.log.info("session created", {{"sessionId", session.session_id}, {"maxUploads", max_uploads}});
   ctx.log.metric("SessionsCreated", 1);
   return Response{200,
                   {{"sessionId", session.session_id},
                    {"expiresAt", session.expires_at},
-                   {"desktopToken", token}}};
+                   {"desktopToken", token},
+                   {"maxUploads", max_uploads}}};
 }
 
 }  // namespace qr::handlers

@@ -1,5 +1,5 @@
 // GET /sessions/{sessionId}: not in the spec; lets a desktop that reloaded or lost its WebSocket
-// catch up with what it missed.
+// catch up with what it missed, and a phone confirm its photo was accepted.
 #include "core/validators.hpp"
 #include "handlers/handlers.hpp"
 
@@ -13,7 +13,7 @@ Response get_session(const ApiRequest& request, std::string_view raw_id, Context
   if (!*found) return error_response(404, "Session not found");
   const Session& session = **found;
 
-  // The desktop proves itself with its token; only then does it get a link to the image.
+  // The desktop proves itself with its token; only then does it get links to the photos.
   bool desktop = false;
   if (auto auth = request.header("authorization")) {
     constexpr std::string_view bearer = "Bearer ";
@@ -21,22 +21,52 @@ Response get_session(const ApiRequest& request, std::string_view raw_id, Context
       return error_response(403, "Invalid token");
     desktop = true;
   }
+  const auto link_ttl = std::chrono::seconds(ctx.settings.download_url_ttl_seconds);
 
   const std::int64_t now = ctx.clock.now_seconds();
   boost::json::object body{{"sessionId", session.session_id},
                            {"status", to_string(session.status)},
                            {"createdAt", session.created_at},
                            {"expiresAt", session.expires_at},
-                           {"expired", now > session.expires_at}};
+                           {"expired", now > session.expires_at},
+                           {"maxUploads", session.max_uploads},
+                           {"uploadCount", session.upload_count},
+                           {"phoneConnected", session.uploader_token_hash.has_value()}};
   if (session.upload_key) body["uploadKey"] = *session.upload_key;
   if (session.completed_at) body["completedAt"] = *session.completed_at;
+
+  std::vector<const UploadSlot*> accepted;
+  for (const auto& slot : session.uploads)
+    if (slot.completed) accepted.push_back(&slot);
+  std::ranges::sort(accepted, {}, [](const UploadSlot* s) { return s->index.value_or(0); });
+  boost::json::array uploads;
+  for (const UploadSlot* slot : accepted) {
+    boost::json::object upload{{"uploadKey", slot->key},
+                               {"fileName", slot->file_name},
+                               {"contentType", slot->content_type},
+                               {"size", slot->size.value_or(0)},
+                               {"index", slot->index.value_or(0)},
+                               {"completedAt", slot->completed_at.value_or(0)}};
+    if (desktop) {
+      auto url = ctx.objects.presign_get(slot->key, link_ttl, slot->file_name);
+      if (!url) return internal_error(ctx, "presigning download failed", url.error());
+      upload["downloadUrl"] = *url;
+    }
+    uploads.push_back(std::move(upload));
+  }
+  body["uploads"] = std::move(uploads);
+
+  // The spec's single-photo session: its one photo at the top level, as before.
   if (desktop && session.status == SessionStatus::completed && session.upload_key) {
-    auto url = ctx.objects.presign_get(*session.upload_key,
-                                       std::chrono::seconds(ctx.settings.download_url_ttl_seconds));
-    if (!url) return internal_error(ctx, "presigning download failed", url.error());
-    body["downloadUrl"] = *url;
-    if (session.content_type) body["contentType"] = *session.content_type;
-    if (session.upload_size) body["size"] = *session.upload_size;
+    const UploadSlot* slot = find_slot(session, *session.upload_key);
+    if (!slot || slot->completed) {
+      auto url = ctx.objects.presign_get(*session.upload_key, link_ttl,
+                                         slot ? std::string_view(slot->file_name) : "");
+      if (!url) return internal_error(ctx, "presigning download failed", url.error());
+      body["downloadUrl"] = *url;
+      if (session.content_type) body["contentType"] = *session.content_type;
+      if (session.upload_size) body["size"] = *session.upload_size;
+    }
   }
   return Response{200, std::move(body)};
 }

@@ -1,6 +1,9 @@
 #pragma once
 // The spec's handlers, one source file each (handlers/<name>.cpp), plus GET /sessions/{id}.
 
+#include <boost/json/object.hpp>
+
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -12,11 +15,15 @@ namespace qr::handlers {
 /// POST /sessions: a new AWAITING_SCAN session and its one-time desktop token.
 Response create_session(const ApiRequest& request, Context& ctx);
 
-/// GET /upload-url: a presigned PUT for the session's next upload; moves it to UPLOAD_REQUESTED.
+/// GET /upload-url: a presigned PUT for one more photo of the session (a slot); moves it to
+/// UPLOAD_REQUESTED. The first call claims the session for the phone that made it.
 Response generate_presigned_url(const ApiRequest& request, Context& ctx);
 
 /// GET /sessions/{sessionId}: the session's public state, so a desktop can catch up.
 Response get_session(const ApiRequest& request, std::string_view session_id, Context& ctx);
+
+/// POST /sessions/{sessionId}/complete: the desktop (with its token) ends the session.
+Response complete_session(const ApiRequest& request, std::string_view session_id, Context& ctx);
 
 /// $connect: binds the desktop's connection to its session.
 Response websocket_connect(const WebSocketEvent& event, Context& ctx);
@@ -38,6 +45,10 @@ std::string new_desktop_token(Random& random);
 std::string hash_token(std::string_view token);
 /// True when `token` hashes to the session's stored desktopTokenHash.
 bool token_matches(const Session& session, std::string_view token);
+
+/// {"action", "sessionId", "timestamp"}: how every message to the desktop starts.
+boost::json::object action_message(std::string_view action, std::string_view session_id,
+                                   std::int64_t now);
 
 /// Sends `message` to the session's connection. A gone connection is cleared from the session
 /// (only if it is still the same one) and counted; other failures are logged. Returns whether

@@ -36,9 +36,11 @@ class ObjectStore {
                                                std::optional<std::uint64_t> content_length,
                                                std::chrono::seconds expires_in) = 0;
 
-  /// A GET URL for `key`.
-  virtual Result<std::string> presign_get(std::string_view key,
-                                          std::chrono::seconds expires_in) = 0;
+  /// A GET URL for `key`. With a `download_name`, the answer to it carries that name in
+  /// Content-Disposition (S3's signed response-content-disposition parameter), so a browser
+  /// saves the photo under its original name; empty: no such header.
+  virtual Result<std::string> presign_get(std::string_view key, std::chrono::seconds expires_in,
+                                          std::string_view download_name) = 0;
 
   /// Size, type and first `head_bytes` bytes of `key`; nullopt if it does not exist.
   virtual Result<std::optional<ObjectInfo>> inspect(std::string_view key,

@@ -21,6 +21,10 @@ struct SessionUpdate {
   /// Engaged with a value: set the connection; engaged with nullopt: remove it.
   std::optional<std::optional<std::string>> ws_connection_id;
   std::optional<bool> ws_token_bound;
+  std::optional<int> upload_count;
+  /// Adds the slot, or replaces the slot with the same key.
+  std::optional<UploadSlot> put_slot;
+  std::optional<std::string> uploader_token_hash;
 };
 
 /// What must hold of the stored record for an update to apply, atomically with the write.
@@ -33,6 +37,14 @@ struct UpdateCondition {
   std::optional<std::string> upload_key_is;
   /// The current connection must not be token-bound (a tokenless connect cannot displace it).
   bool connection_not_token_bound = false;
+  /// When engaged: the current uploadCount must equal this (compare-and-set of the count).
+  std::optional<int> upload_count_is;
+  /// When engaged: a slot with this key must exist and not have counted yet.
+  std::optional<std::string> slot_open;
+  /// When engaged: the session must have fewer slots than this.
+  std::optional<std::size_t> slots_fewer_than;
+  /// When engaged: the current uploaderTokenHash must equal this (nullopt: must be absent).
+  std::optional<std::optional<std::string>> uploader_token_hash_is;
 };
 
 /// Storage of session records with conditional writes.

@@ -179,11 +179,16 @@ TEST_F(AwsStack, SessionUploadAndNotificationFlowEndToEnd) {
   auto seen = standin->send({"GET", "/_control/requests", {}, {}});
   ASSERT_TRUE(seen);
   const auto requests = json::parse(seen->body).as_array();
-  ASSERT_FALSE(requests.empty());
+  // The photo, then the end of the (single-photo, so now full) session, both to the desktop.
+  ASSERT_GE(requests.size(), 2u);
   const auto& last = requests.back().as_object();
   EXPECT_TRUE(last.at("error").is_null()) << last.at("error");
   EXPECT_EQ(last.at("connectionId").as_string(), connection);
-  const auto message = json::parse(last.at("body").as_string()).as_object();
+  EXPECT_EQ(json::parse(last.at("body").as_string()).at("action").as_string(), "SESSION_COMPLETED");
+  const auto& photo = requests[requests.size() - 2].as_object();
+  EXPECT_TRUE(photo.at("error").is_null()) << photo.at("error");
+  EXPECT_EQ(photo.at("connectionId").as_string(), connection);
+  const auto message = json::parse(photo.at("body").as_string()).as_object();
   EXPECT_EQ(message.at("action").as_string(), "UPLOAD_COMPLETED");
   EXPECT_EQ(message.at("uploadKey").as_string(), key);
   // The token-bound desktop gets a download URL that returns the photo.

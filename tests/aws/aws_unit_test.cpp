@@ -360,10 +360,10 @@ TEST(S3Addressing, VirtualHostedOnAwsPathStyleOnOverrides) {
   auto path = qr::aws::s3_addressing({false, "127.0.0.1", 4569, ""}, "bkt", true);
   qr::aws::S3ObjectStore local({"S3RVER", "S3RVER", ""}, "us-east-1", path,
                                std::make_unique<ScriptedHttpClient>(), {}, clock);
-  auto get = local.presign_get("k.jpg", 60s);
+  auto get = local.presign_get("k.jpg", 60s, "");
   ASSERT_TRUE(get);
   EXPECT_EQ(get->rfind("http://127.0.0.1:4569/bkt/k.jpg?", 0), 0u) << *get;
-  EXPECT_FALSE(local.presign_get("k.jpg", 0s));
+  EXPECT_FALSE(local.presign_get("k.jpg", 0s, ""));
 }
 
 TEST(ApiGatewayNotifierRequests, GoneIsReportedAndThrottlingRetried) {

@@ -136,7 +136,7 @@ TEST_F(BotocoreComparison, PresignedS3UrlsMatch) {
       ASSERT_TRUE(put);
       url = put->url;
     } else {
-      auto get = store.presign_get(pc.key, 300s);
+      auto get = store.presign_get(pc.key, 300s, "");
       ASSERT_TRUE(get);
       url = *get;
     }

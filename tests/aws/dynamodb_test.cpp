@@ -53,6 +53,11 @@ struct DynamoDbFactory {
   static std::unique_ptr<qr::SessionStore> make() {
     return std::make_unique<qr::aws::DynamoDbSessionStore>(make_client(), fresh_table());
   }
+  // A client of its own per thread (clients are not thread-safe), on the same table.
+  static std::unique_ptr<qr::SessionStore> another(qr::SessionStore& store) {
+    auto& ddb = dynamic_cast<qr::aws::DynamoDbSessionStore&>(store);
+    return std::make_unique<qr::aws::DynamoDbSessionStore>(make_client(), ddb.table_name());
+  }
 };
 
 qr::Session session(std::string id) {

@@ -68,7 +68,7 @@ TEST_F(S3rverTest, PresignedPutUploadsAndPresignedGetReturnsTheSameBytes) {
   ASSERT_TRUE(uploaded) << uploaded.error().detail;
   EXPECT_EQ(uploaded->status, 200) << uploaded->body;
 
-  auto url = s3->presign_get(key, 60s);
+  auto url = s3->presign_get(key, 60s, "");
   ASSERT_TRUE(url);
   auto got = fetch("GET", *url);
   ASSERT_TRUE(got);

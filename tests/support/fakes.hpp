@@ -118,10 +118,13 @@ class FakeObjectStore final : public ObjectStore {
     if (content_length) r.headers["Content-Length"] = std::to_string(*content_length);
     return r;
   }
-  Result<std::string> presign_get(std::string_view key, std::chrono::seconds expires_in) override {
+  Result<std::string> presign_get(std::string_view key, std::chrono::seconds expires_in,
+                                  std::string_view download_name) override {
     if (auto e = presign_faults.pop()) return std::unexpected(*e);
-    return "https://fake-bucket.example/" + std::string(key) +
-           "?get&expires=" + std::to_string(expires_in.count());
+    std::string url = "https://fake-bucket.example/" + std::string(key) +
+                      "?get&expires=" + std::to_string(expires_in.count());
+    if (!download_name.empty()) url += "&name=" + std::string(download_name);
+    return url;
   }
   Result<std::optional<ObjectInfo>> inspect(std::string_view key, std::size_t head_bytes) override {
     if (auto e = inspect_faults.pop()) return std::unexpected(*e);

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "functions/http_api_handler.hpp"
@@ -107,12 +108,32 @@ class RouterTest : public ::testing::Test {
             std::string(b.at("desktopToken").as_string())};
   }
 
-  /// Asks for an upload URL through the router; returns the body.
+  /// Asks for an upload URL through the router as the phone does: it keeps the uploader token
+  /// the first answer gives and presents it on later calls. Returns the body.
   json::object request_upload(const std::string& id, json::object extra = {}) {
     extra["sessionId"] = id;
-    auto r = call_http(http_event("GET", "/upload-url", extra));
+    json::object headers;
+    if (auto it = uploader_tokens.find(id); it != uploader_tokens.end())
+      headers["authorization"] = "Bearer " + it->second;
+    auto r = call_http(http_event("GET", "/upload-url", extra, std::nullopt, headers));
     EXPECT_EQ(status(r), 200) << json::serialize(r);
-    return body(r);
+    auto b = body(r);
+    if (const auto* token = b.if_contains("uploaderToken"))
+      uploader_tokens[id] = std::string(token->as_string());
+    return b;
+  }
+
+  /// The uploader token each session's phone got when it claimed the session.
+  std::map<std::string, std::string> uploader_tokens;
+
+  /// The messages sent so far whose action is `action`, parsed.
+  std::vector<json::object> sent_with_action(std::string_view action) const {
+    std::vector<json::object> out;
+    for (const auto& m : notifier.sent) {
+      auto parsed = json::parse(m.message).as_object();
+      if (parsed.at("action").as_string() == action) out.push_back(std::move(parsed));
+    }
+    return out;
   }
 
   bool logged(std::string_view message) const {

@@ -7,6 +7,9 @@ struct FakeFactory {
   static std::unique_ptr<qr::SessionStore> make() {
     return std::make_unique<qr::testing::FakeSessionStore>();
   }
+  static std::unique_ptr<qr::SessionStore> another(qr::SessionStore& store) {
+    return std::make_unique<qr::testing::ForwardingStore>(store);  // the fake locks inside
+  }
 };
 
 }  // namespace

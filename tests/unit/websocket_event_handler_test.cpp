@@ -109,6 +109,10 @@ class S3Completion : public RouterTest {
     call_ws(ws_event("$connect", "desk", {{"sessionId", id}, {"token", token}}));
     key =
         std::string(request_upload(id, {{"contentType", "image/png"}}).at("uploadKey").as_string());
+    // PHONE_CONNECTED went out when the phone claimed the session (its own test below); these
+    // tests are about what the upload brings.
+    ASSERT_EQ(sent_with_action("PHONE_CONNECTED").size(), 1u);
+    notifier.sent.clear();
   }
   void stored(const std::string& bytes, const std::string& k = "") {
     objects.objects[k.empty() ? key : k] = {bytes, "image/png"};
@@ -124,10 +128,15 @@ TEST_F(S3Completion, CompletesTheSessionAndTellsTheDesktopWithAnImageLink) {
   EXPECT_EQ(s.status, SessionStatus::completed);
   EXPECT_EQ(s.completed_at, clock.now_seconds());
   EXPECT_EQ(s.upload_size, static_cast<std::int64_t>(png_bytes.size()));
-  ASSERT_EQ(notifier.sent.size(), 1u);
+  // The photo, then (a single-photo session being full) the end of the session.
+  ASSERT_EQ(notifier.sent.size(), 2u);
   EXPECT_EQ(notifier.sent[0].connection_id, "desk");
   auto m = json::parse(notifier.sent[0].message).as_object();
   EXPECT_EQ(m.at("action").as_string(), "UPLOAD_COMPLETED");
+  auto end = json::parse(notifier.sent[1].message).as_object();
+  EXPECT_EQ(end.at("action").as_string(), "SESSION_COMPLETED");
+  EXPECT_EQ(end.at("reason").as_string(), "full");
+  EXPECT_EQ(end.at("uploadCount").as_int64(), 1);
   EXPECT_EQ(m.at("sessionId").as_string(), id);
   EXPECT_EQ(m.at("uploadKey").as_string(), key);
   EXPECT_EQ(m.at("timestamp").as_int64(), clock.now_seconds());
@@ -150,10 +159,12 @@ TEST_F(S3Completion, TokenlessConnectionGetsTheSpecsMessageWithoutALink) {
 TEST_F(S3Completion, DuplicateEventIsANoOpAndDoesNotNotifyTwice) {
   stored(png_bytes);
   ASSERT_EQ(status(call_ws(s3_event({key}))), 200);
+  const auto sent_once = notifier.sent.size();
   auto again = call_ws(s3_event({key, key}));
   EXPECT_EQ(status(again), 200);
   EXPECT_EQ(body(again).at("duplicates").as_int64(), 2);
-  EXPECT_EQ(notifier.sent.size(), 1u);
+  EXPECT_EQ(notifier.sent.size(), sent_once) << "nothing is sent twice";
+  EXPECT_EQ(sent_with_action("UPLOAD_COMPLETED").size(), 1u);
 }
 
 TEST_F(S3Completion, EveryRecordIsHandledNotOnlyTheFirst) {
@@ -169,13 +180,14 @@ TEST_F(S3Completion, EveryRecordIsHandledNotOnlyTheFirst) {
   EXPECT_EQ(sessions.peek(id2)->status, SessionStatus::completed);
   EXPECT_EQ(sessions.peek(id2)->content_type, "image/jpeg")
       << "wildcard upload records what it was";
-  EXPECT_EQ(notifier.sent.size(), 2u);
+  EXPECT_EQ(sent_with_action("UPLOAD_COMPLETED").size(), 2u);
 }
 
 TEST_F(S3Completion, KeysAreFormUrlDecoded) {
   const std::string spaced = "session-uploads/" + id + "/my photo%.png";
   Session s = *sessions.peek(id);
   s.upload_key = spaced;
+  s.uploads.push_back(UploadSlot{spaced, "my photo.png", "image/png", clock.now_seconds()});
   sessions.put(s);
   stored(png_bytes, spaced);
   auto r = call_ws(s3_event({"session-uploads/" + id + "/my+photo%25.png"}));
