@@ -18,6 +18,10 @@ function flag(name, fallback) {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : fallback;
 }
+if (args.includes('--help')) {
+  console.log('fake qr-upload serve: --port --bind --data-dir --max-upload-bytes --session-ttl-seconds --save-dir');
+  process.exit(0);
+}
 const port = Number(flag('--port', '8080'));
 const bind = flag('--bind', '127.0.0.1');
 const maxBytes = Number(flag('--max-upload-bytes', String(25 * 1024 * 1024)));
