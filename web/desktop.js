@@ -23,7 +23,8 @@
   var HELP_AFTER_MS = Number(raw.helpAfterMs) > 0 ? Number(raw.helpAfterMs) : 60000;
   // An expired code with nothing pending is replaced by itself this many times in a row, then the
   // page waits for a person to press "New code" (an unattended tab does not make codes forever).
-  var AUTO_RENEW_MAX = 3;
+  var AUTO_RENEW_MAX = Number(raw.autoRenewMax) >= 0 && raw.autoRenewMax !== '' && raw.autoRenewMax !== null &&
+    raw.autoRenewMax !== undefined ? Number(raw.autoRenewMax) : 3;
   var BASE_TITLE = document.title;
   var favicon = document.getElementById('favicon');
   var BASE_ICON = favicon ? favicon.href : '';
@@ -41,7 +42,7 @@
     result: $('result'), resultTitle: $('result-title'), downloadAll: $('download-all'), savedNote: $('saved-note'),
     image: $('result-image'), download: $('download'), name: $('result-name'), meta: $('result-meta'),
     note: $('result-note'), stageOpen: $('stage-open'), stagePlaceholder: $('stage-placeholder'),
-    grid: $('photo-grid'), gridTitle: $('grid-title'),
+    grid: $('photo-grid'), gridTitle: $('grid-title'), stageLabel: $('stage-label'),
     viewer: $('viewer'), viewerImage: $('viewer-image'), viewerName: $('viewer-name'), viewerMeta: $('viewer-meta'),
     viewerDownload: $('viewer-download'), viewerCopy: $('viewer-copy'), viewerClose: $('viewer-close'),
     viewerPrev: $('viewer-prev'), viewerNext: $('viewer-next'), viewerPlaceholder: $('viewer-placeholder'),
@@ -299,6 +300,7 @@
     ui.resultTitle.textContent = n === 1 ? 'Photo received' : n + ' photos received';
     ui.downloadAll.hidden = n < 2;
     ui.gridTitle.hidden = n < 2;
+    ui.stageLabel.hidden = n < 2;
     ui.grid.hidden = n < 2;
   }
 
@@ -308,7 +310,10 @@
     var open = document.createElement('button');
     open.type = 'button';
     open.className = 'tile-open';
-    open.setAttribute('aria-label', 'Open ' + photo.name + ' full size');
+    var hidden = document.createElement('span');
+    hidden.className = 'visually-hidden';
+    hidden.textContent = 'Open full size: ';
+    open.appendChild(hidden);
     var thumb = document.createElement('span');
     thumb.className = 'thumb';
     open.appendChild(thumb);
@@ -396,7 +401,7 @@
     ui.download.href = photo.url || '#';
     ui.download.setAttribute('download', photo.name);
     ui.download.setAttribute('aria-label', 'Download ' + photo.name);
-    ui.stageOpen.setAttribute('aria-label', 'Open ' + photo.name + ' full size');
+    ui.image.alt = photo.name;
     var cannot = photo.decoded === false;
     ui.image.hidden = cannot;
     ui.stagePlaceholder.hidden = !cannot;
