@@ -175,7 +175,8 @@ Outcome process(const S3Record& record, Context& ctx, Tally& tally) {
       tally.completions.push_back(boost::json::object{{"key", *key},
                                                       {"sessionId", *session_id},
                                                       {"fileName", done.file_name},
-                                                      {"index", count}});
+                                                      {"index", count},
+                                                      {"uploadsRemaining", session.max_uploads - count}});
       notify_desktop(*updated, completion_message(*updated, done, ctx), ctx);
       if (last) {
         ctx.log.metric("SessionDurationSeconds", static_cast<double>(now - session.created_at),

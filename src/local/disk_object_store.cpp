@@ -1,6 +1,7 @@
 #include "local/disk_object_store.hpp"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <system_error>
 
+#include "core/file_name.hpp"
 #include "core/s3_key.hpp"
 #include "crypto/crypto.hpp"
 
@@ -67,6 +69,9 @@ Result<std::unique_ptr<DiskObjectStore>> DiskObjectStore::open(const fs::path& d
   for (const auto& dir : {root, tmp}) {
     fs::create_directories(dir, ec);
     if (ec) return fail(ErrorCode::internal, "cannot create " + dir.string() + ": " + ec.message());
+    // Photos are the user's own: no other local account may list or read them, whatever the umask.
+    fs::permissions(dir, fs::perms::owner_all, ec);
+    if (ec) return fail(ErrorCode::internal, "cannot chmod " + dir.string() + ": " + ec.message());
   }
   // Leftovers of uploads cut off by a crash or kill never became objects: remove them.
   for (const auto& entry : fs::directory_iterator(tmp, ec)) fs::remove(entry.path(), ec);
@@ -115,16 +120,20 @@ Result<PresignedRequest> DiskObjectStore::presign_put(std::string_view key,
     request.headers.emplace_back("content-length", std::to_string(*content_length));
     out.headers["Content-Length"] = std::to_string(*content_length);
   }
-  const auto signature = signer_.presign(request, aws::kUnsignedPayload, expires_in, clock_.now());
+  const auto signature = signer_.presign(request, aws::unsigned_payload, expires_in, clock_.now());
   out.url = public_url_ + request.path + "?" + signature.query_string;
   return out;
 }
 
 Result<std::string> DiskObjectStore::presign_get(std::string_view key,
-                                                 std::chrono::seconds expires_in) {
+                                                 std::chrono::seconds expires_in,
+                                                 std::string_view download_name) {
   if (!path_for(key)) return fail(ErrorCode::invalid_input, "key outside the upload layout");
-  const auto request = request_for("GET", key);
-  const auto signature = signer_.presign(request, aws::kUnsignedPayload, expires_in, clock_.now());
+  auto request = request_for("GET", key);
+  // As S3 does: the signed query names the Content-Disposition the download answers with.
+  if (!download_name.empty())
+    request.query.emplace_back("response-content-disposition", content_disposition(download_name));
+  const auto signature = signer_.presign(request, aws::unsigned_payload, expires_in, clock_.now());
   return public_url_ + request.path + "?" + signature.query_string;
 }
 
@@ -154,7 +163,7 @@ Result<void> DiskObjectStore::remove(std::string_view key) {
 }
 
 Result<void> DiskObjectStore::verify(const aws::SignableRequest& received) const {
-  return signer_.verify_presigned(received, aws::kUnsignedPayload, clock_.now());
+  return signer_.verify_presigned(received, aws::unsigned_payload, clock_.now());
 }
 
 fs::path DiskObjectStore::temp_path() const {
@@ -171,6 +180,9 @@ Result<void> DiskObjectStore::commit(const fs::path& temp, std::string_view key)
   fs::create_directories(path->parent_path(), ec);
   if (ec)
     return fail(ErrorCode::internal, "mkdir " + path->parent_path().string() + ": " + ec.message());
+  // Private whatever the umask: the session's folder 0700, the photo 0600.
+  fs::permissions(path->parent_path(), fs::perms::owner_all, ec);
+  fs::permissions(temp, fs::perms::owner_read | fs::perms::owner_write, ec);
   // link() then unlink(): atomic like rename(), but never replaces an existing object.
   if (::link(temp.c_str(), path->c_str()) != 0) {
     const int err = errno;
@@ -184,6 +196,51 @@ Result<void> DiskObjectStore::commit(const fs::path& temp, std::string_view key)
 void DiskObjectStore::remove_session(std::string_view session_id) {
   std::error_code ec;
   fs::remove_all(root_ / "session-uploads" / std::string(session_id), ec);
+}
+
+void DiskObjectStore::limit_space(std::uint64_t quota_bytes, std::uint64_t min_free_bytes) {
+  std::lock_guard lock(space_mutex_);
+  quota_bytes_ = quota_bytes;
+  min_free_bytes_ = min_free_bytes;
+  counted_at_ = {};
+}
+
+Result<void> DiskObjectStore::check_space(std::uint64_t bytes) {
+  std::lock_guard lock(space_mutex_);
+  if (quota_bytes_ == 0 && min_free_bytes_ == 0) return {};
+  const auto now = std::chrono::steady_clock::now();
+  // Counting walks the objects: at most once a second. What was let in meanwhile is added, so a
+  // burst of uploads cannot each see the same room.
+  if (quota_bytes_ != 0 && now - counted_at_ >= std::chrono::seconds(1)) {
+    std::uint64_t used = 0;
+    std::error_code ec;
+    for (const auto& dir : {root_, tmp_})
+      for (auto it = fs::recursive_directory_iterator(dir, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (std::error_code size_ec; it->is_regular_file(size_ec))
+          used += it->file_size(size_ec);
+    used_bytes_ = used;
+    granted_bytes_ = 0;
+    counted_at_ = now;
+  }
+  if (quota_bytes_ != 0 && used_bytes_ + granted_bytes_ + bytes > quota_bytes_)
+    return fail(ErrorCode::unavailable,
+                "photo quota reached: " + std::to_string(used_bytes_ + granted_bytes_) + " of " +
+                    std::to_string(quota_bytes_) + " bytes used, " + std::to_string(bytes) +
+                    " more asked");
+  if (min_free_bytes_ != 0) {
+    struct statvfs vfs{};
+    if (::statvfs(root_.c_str(), &vfs) != 0)
+      return fail(ErrorCode::internal, "statvfs " + root_.string() + ": " + std::strerror(errno));
+    const std::uint64_t free = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    if (free < bytes || free - bytes < min_free_bytes_)
+      return fail(ErrorCode::unavailable, "disk nearly full: " + std::to_string(free) +
+                                              " bytes free, " + std::to_string(bytes) +
+                                              " more asked, " + std::to_string(min_free_bytes_) +
+                                              " kept free");
+  }
+  granted_bytes_ += bytes;
+  return {};
 }
 
 }  // namespace qr::local

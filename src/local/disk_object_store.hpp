@@ -3,7 +3,9 @@
 // itself: the same scheme as S3, and a second, independent user of the project's signer.
 
 #include <filesystem>
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -23,7 +25,8 @@ class DiskObjectStore final : public ObjectStore {
   Result<PresignedRequest> presign_put(std::string_view key, std::string_view content_type,
                                        std::optional<std::uint64_t> content_length,
                                        std::chrono::seconds expires_in) override;
-  Result<std::string> presign_get(std::string_view key, std::chrono::seconds expires_in) override;
+  Result<std::string> presign_get(std::string_view key, std::chrono::seconds expires_in,
+                                  std::string_view download_name) override;
   Result<std::optional<ObjectInfo>> inspect(std::string_view key, std::size_t head_bytes) override;
   Result<void> remove(std::string_view key) override;
 
@@ -43,6 +46,13 @@ class DiskObjectStore final : public ObjectStore {
   /// Deletes every object of a session (used when expired sessions are swept).
   void remove_session(std::string_view session_id);
 
+  /// The disk this store may use: at most `quota_bytes` of photos and uploads in progress (0: no
+  /// quota), and never less than `min_free_bytes` left free on the filesystem.
+  void limit_space(std::uint64_t quota_bytes, std::uint64_t min_free_bytes);
+  /// Room for `bytes` more under both limits, or ErrorCode::unavailable saying which is reached.
+  /// Reads the disk afresh (at most once a second), so freed space counts at once.
+  Result<void> check_space(std::uint64_t bytes);
+
   /// The URL path prefix under which objects are served.
   static constexpr std::string_view url_prefix = "/objects/";
 
@@ -57,6 +67,13 @@ class DiskObjectStore final : public ObjectStore {
   std::string host_;
   aws::Signer signer_;
   Clock& clock_;
+
+  std::mutex space_mutex_;
+  std::uint64_t quota_bytes_ = 0;
+  std::uint64_t min_free_bytes_ = 0;
+  std::uint64_t used_bytes_ = 0;      // objects and tmp, as last counted
+  std::uint64_t granted_bytes_ = 0;   // let in since then
+  std::chrono::steady_clock::time_point counted_at_{};
 };
 
 }  // namespace qr::local

@@ -42,8 +42,12 @@ std::string_view mime_for(const fs::path& file) {
 
 }  // namespace
 
-HttpSession::HttpSession(tcp::socket socket, std::shared_ptr<SharedState> state)
-    : stream_(std::move(socket)), state_(std::move(state)) {
+HttpSession::HttpSession(tcp::socket socket, std::shared_ptr<SharedState> state,
+                         std::shared_ptr<Edge> edge, ConnectionCount::Slot slot)
+    : stream_(std::move(socket)),
+      state_(std::move(state)),
+      edge_(std::move(edge)),
+      slot_(std::move(slot)) {
   beast::error_code ec;
   const auto remote = stream_.socket().remote_endpoint(ec);
   if (!ec) source_ip_ = remote.address().to_string();
@@ -66,8 +70,21 @@ void HttpSession::do_read_header() {
 }
 
 void HttpSession::on_header(beast::error_code ec, std::size_t) {
+  origin_.clear();
+  host_.clear();
+  head_ = page_ = false;
+  if (ec == http::error::header_limit) return refuse(431, "Request header fields too large");
+  // A request Beast cannot parse gets a 400 and the connection closes (what follows it cannot be
+  // trusted to start a request); a client that went away or stayed silent gets nothing.
+  if (ec && ec.category() == make_error_code(http::error::bad_method).category() &&
+      ec != http::error::end_of_stream && ec != http::error::partial_message)
+    return refuse(400, "Bad Request");
   if (ec) return close();
   const auto& req = header_parser_->get();
+  origin_ = req[http::field::origin];
+  host_ = req[http::field::host];
+  head_ = req.method() == http::verb::head;
+  if (auto refusal = edge_->policy.check(req)) return refuse(refusal->status, refusal->message);
   const std::string_view path = target_path(req.target());
   if (beast::websocket::is_upgrade(req) && path == "/ws")
     return read_small_body(&HttpSession::upgrade);
@@ -86,6 +103,9 @@ void HttpSession::read_small_body(Next next) {
                    [self = shared_from_this(), next](beast::error_code ec, std::size_t) {
                      if (ec == http::error::body_limit)
                        return self->reply(error_json(413, "Request body too large", 11, false));
+                     if (ec && ec.category() == make_error_code(http::error::bad_chunk).category() &&
+                         ec != http::error::end_of_stream && ec != http::error::partial_message)
+                       return self->refuse(400, "Bad Request");
                      if (ec) return self->close();
                      ((*self).*next)(self->body_parser_->release());
                    });
@@ -96,12 +116,7 @@ void HttpSession::read_small_body(Next next) {
 void HttpSession::dispatch(Request req) {
   const std::string_view path = target_path(req.target());
   const bool keep = req.keep_alive();
-  if (functions::is_http_api_path(path)) {
-    const LocalRequest local{req.method_string(), req.target(),     fields_of(req),
-                             req.body(),          state_->new_id(), source_ip_};
-    return reply(from_router(state_->call(functions::http_api_handler, http_api_event(local)),
-                             req.version(), keep));
-  }
+  if (functions::is_http_api_path(path)) return api(std::move(req));
   if (req.method() != http::verb::get && req.method() != http::verb::head)
     return reply(error_json(405, "Method Not Allowed", req.version(), keep));
   if (path.starts_with(DiskObjectStore::url_prefix)) return download(req);
@@ -115,6 +130,40 @@ void HttpSession::dispatch(Request req) {
     return reply(std::move(res));
   }
   static_file(req, path);
+}
+
+// The HTTP API router, behind the limits that keep one client from filling the store: requests per
+// client address for the two routes that create state, and a cap on sessions open at once.
+void HttpSession::api(Request req) {
+  const std::string_view path = target_path(req.target());
+  const unsigned v = req.version();
+  const bool keep = req.keep_alive();
+  const bool creates = req.method() == http::verb::post && path == "/sessions";
+  const bool claims = req.method() == http::verb::get && path == "/upload-url";
+  const auto limited = [&](unsigned status, std::string message, unsigned retry_after) {
+    auto res = error_json(status, message, v, keep);
+    res.set(http::field::retry_after, std::to_string(retry_after));
+    return reply(std::move(res));
+  };
+  if (creates || claims) {
+    if (auto wait = (creates ? edge_->create_limit : edge_->upload_url_limit).take(source_ip_)) {
+      state_->log.warn("rate limited", {{"path", path}, {"sourceIp", source_ip_}});
+      return limited(429, "Too many requests; try again in " + std::to_string(*wait) + " s", *wait);
+    }
+  }
+  if (creates) {
+    if (auto wait = edge_->open_sessions.full(state_->clock.now_seconds())) {
+      state_->log.warn("too many open sessions", {{"sourceIp", source_ip_}});
+      return limited(503, "Too many open sessions; try again later", *wait);
+    }
+  }
+  const LocalRequest local{req.method_string(), req.target(),     fields_of(req),
+                           req.body(),          state_->new_id(), source_ip_};
+  auto answer = state_->call(functions::http_api_handler, http_api_event(local));
+  if (creates && answer.status == 200)
+    edge_->open_sessions.created(state_->clock.now_seconds() +
+                                 state_->settings.session_ttl_seconds);
+  reply(from_router(answer, v, keep));
 }
 
 void HttpSession::static_file(const Request& req, std::string_view path) {
@@ -136,7 +185,7 @@ void HttpSession::static_file(const Request& req, std::string_view path) {
   res.set(http::field::cache_control, "no-cache");
   res.keep_alive(req.keep_alive());
   res.prepare_payload();
-  if (req.method() == http::verb::head) res.body().close();
+  page_ = file.extension() == ".html";
   reply(std::move(res));
 }
 
@@ -165,6 +214,10 @@ void HttpSession::download(const Request& req) {
   res.set(http::field::cache_control, "private, max-age=900");
   res.set(http::field::access_control_allow_origin, "*");
   res.set("X-Content-Type-Options", "nosniff");
+  // As S3 answers response-content-disposition: the signature covers it, so it is the server's
+  // own words (the photo's original name), not the client's.
+  for (const auto& [name, value] : request.query)
+    if (name == "response-content-disposition") res.set(http::field::content_disposition, value);
   res.keep_alive(keep);
   res.prepare_payload();
   reply(std::move(res));
@@ -180,21 +233,38 @@ void HttpSession::start_upload() {
 }
 
 void HttpSession::upgrade(Request req) {
-  auto session =
-      std::make_shared<WebSocketSession>(stream_.release_socket(), state_, state_->new_id());
+  auto session = std::make_shared<WebSocketSession>(stream_.release_socket(), state_, edge_,
+                                                    std::move(slot_), state_->new_id());
   session->start(std::move(req));
 }
 
+// Every answer leaves through here: it gets the edge's headers (Date, CORS for this origin only,
+// the security headers), and only its header when the request was HEAD.
 template <class Response>
 void HttpSession::reply(Response&& response) {
-  auto res = std::make_shared<std::decay_t<Response>>(std::forward<Response>(response));
+  using Message = std::decay_t<Response>;
+  auto res = std::make_shared<Message>(std::forward<Response>(response));
+  finish_headers(res->base(), edge_->policy, origin_, host_, page_);
   const bool keep = res->keep_alive();
   stream_.expires_after(header_timeout);
-  http::async_write(stream_, *res,
-                    [self = shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
-                      if (ec || !keep) return self->close();
-                      self->do_read_header();
-                    });
+  auto next = [self = shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
+    if (ec || !keep) return self->close();
+    self->do_read_header();
+  };
+  if (head_) {
+    // Content-Length stays that of the GET (RFC 9110); no body follows.
+    auto serializer = std::make_shared<http::response_serializer<typename Message::body_type>>(*res);
+    http::async_write_header(stream_, *serializer,
+                             [serializer, next = std::move(next)](beast::error_code ec,
+                                                                  std::size_t n) { next(ec, n); });
+    return;
+  }
+  http::async_write(stream_, *res, std::move(next));
+}
+
+// An answer after which the connection closes: the request's body (if any) was not read.
+void HttpSession::refuse(unsigned status, std::string_view message) {
+  reply(error_json(status, message, 11, false));
 }
 
 // A lingering close: stop sending, then read and discard what the client is still sending (an

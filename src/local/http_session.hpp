@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "local/http_messages.hpp"
 #include "local/shared_state.hpp"
 
 namespace qr::local {
@@ -22,7 +23,9 @@ class UploadReceiver;
 
 class HttpSession final : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<SharedState> state);
+  /// `slot` is this connection's place under the connection cap, held while it lives.
+  HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<SharedState> state,
+              std::shared_ptr<Edge> edge, ConnectionCount::Slot slot);
 
   /// Starts reading the first request.
   void start();
@@ -35,19 +38,28 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   void on_header(boost::beast::error_code ec, std::size_t bytes);
   void read_small_body(Next next);
   void dispatch(Request req);
+  void api(Request req);
   void static_file(const Request& req, std::string_view path);
   void download(const Request& req);
   void start_upload();
   void upgrade(Request req);
   template <class Response>
   void reply(Response&& response);
+  void refuse(unsigned status, std::string_view message);
   void close();
   void drain();
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<SharedState> state_;
+  std::shared_ptr<Edge> edge_;
+  ConnectionCount::Slot slot_;
   std::string source_ip_;
+  // Of the request being served: what its answer's headers depend on.
+  std::string origin_;
+  std::string host_;
+  bool head_ = false;
+  bool page_ = false;
   std::optional<boost::beast::http::request_parser<boost::beast::http::empty_body>> header_parser_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> body_parser_;
   std::shared_ptr<UploadReceiver> upload_;

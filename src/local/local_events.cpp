@@ -120,17 +120,51 @@ RouterAnswer read_router_answer(const json::value& document) {
   return answer;
 }
 
-std::optional<std::string> first_rejection(const RouterAnswer& answer) {
+namespace {
+
+// The first object of the array `name` in the answer's JSON body, if there is one.
+std::optional<json::object> first_of(const RouterAnswer& answer, std::string_view name) {
   boost::system::error_code ec;
   const json::value body = json::parse(answer.body, ec);
   if (ec || !body.is_object()) return std::nullopt;
-  const auto* rejections = body.get_object().if_contains("rejections");
-  if (!rejections || !rejections->is_array() || rejections->get_array().empty())
-    return std::nullopt;
-  const auto* first = rejections->get_array().front().if_object();
-  const auto* reason = first ? first->if_contains("reason") : nullptr;
-  if (!reason || !reason->is_string()) return std::string("Upload rejected");
-  return std::string(reason->get_string());
+  const auto* list = body.get_object().if_contains(name);
+  if (!list || !list->is_array() || list->get_array().empty()) return std::nullopt;
+  const auto* first = list->get_array().front().if_object();
+  return first ? *first : json::object{};
+}
+
+std::string text_of(const json::object& o, std::string_view name) {
+  const auto* v = o.if_contains(name);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+}  // namespace
+
+std::optional<UploadRefusal> first_rejection(const RouterAnswer& answer) {
+  const auto first = first_of(answer, "rejections");
+  if (!first) return std::nullopt;
+  UploadRefusal refusal{text_of(*first, "reason"), 422};
+  if (refusal.reason.empty()) refusal.reason = "Upload rejected";
+  if (const auto* status = first->if_contains("status")) {
+    boost::system::error_code ec;
+    const auto code = status->to_number<unsigned>(ec);
+    if (!ec && code >= 400 && code <= 499) refusal.status = code;
+  }
+  return refusal;
+}
+
+std::optional<AcceptedUpload> first_completion(const RouterAnswer& answer) {
+  const auto first = first_of(answer, "completions");
+  if (!first) return std::nullopt;
+  AcceptedUpload accepted{text_of(*first, "key"), text_of(*first, "sessionId"),
+                          text_of(*first, "fileName"), 0};
+  if (const auto* index = first->if_contains("index")) {
+    boost::system::error_code ec;
+    const auto n = index->to_number<int>(ec);
+    if (!ec) accepted.index = n;
+  }
+  if (accepted.key.empty() || accepted.session_id.empty()) return std::nullopt;
+  return accepted;
 }
 
 }  // namespace qr::local

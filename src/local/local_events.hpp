@@ -64,8 +64,27 @@ struct RouterAnswer {
 /// Reads {statusCode, headers?, body?} as the routers encode it.
 RouterAnswer read_router_answer(const boost::json::value& document);
 
-/// The first rejection reason in an S3 completion answer's body ({"rejections":[{"reason"}]}),
-/// if any: an upload the check refused.
-std::optional<std::string> first_rejection(const RouterAnswer& answer);
+/// An upload the completion handler refused: why, and the status the PUT answers with.
+struct UploadRefusal {
+  std::string reason;
+  unsigned status = 422;
+
+  bool operator==(const UploadRefusal&) const = default;
+};
+
+/// The first refusal in an S3 completion answer's body ({"rejections":[{"reason","status"}]}).
+std::optional<UploadRefusal> first_rejection(const RouterAnswer& answer);
+
+/// A photo the completion handler accepted ({"completions":[{"key","sessionId","fileName",
+/// "index"}]}).
+struct AcceptedUpload {
+  std::string key;
+  std::string session_id;
+  std::string file_name;
+  int index = 0;
+};
+
+/// The first accepted photo in an S3 completion answer's body, if any.
+std::optional<AcceptedUpload> first_completion(const RouterAnswer& answer);
 
 }  // namespace qr::local

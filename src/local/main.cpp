@@ -35,6 +35,23 @@ options (each also read from the environment variable shown):
   --idle-timeout-seconds N    an upload silent this long is cut  QR_UPLOAD_IDLE_TIMEOUT_SECONDS (30)
   --web-dir DIR          the web pages                            QR_UPLOAD_WEB_DIR (built-in path)
   --threads N            I/O threads                              QR_UPLOAD_THREADS (2)
+  --tls-cert FILE        serve HTTPS and WSS with this PEM        QR_UPLOAD_TLS_CERT
+                         certificate (chain); needs --tls-key
+  --tls-key FILE         the certificate's PEM private key        QR_UPLOAD_TLS_KEY
+  --allowed-origin URL   another origin whose pages may use the   QR_UPLOAD_ALLOWED_ORIGINS
+                         API (repeat, or commas in the variable)
+  --allowed-host NAME    another host name to answer to besides   QR_UPLOAD_ALLOWED_HOSTS
+                         the public URL's and localhost (repeat)
+  --max-connections N    open connections; 503 past it            QR_UPLOAD_MAX_CONNECTIONS (16384)
+  --max-sockets-per-session N  WebSockets per session             QR_UPLOAD_MAX_SOCKETS_PER_SESSION (4)
+  --max-open-sessions N  sessions not yet expired; 503 past it   QR_UPLOAD_MAX_OPEN_SESSIONS (1000)
+  --rate-limit N         POST /sessions and GET /upload-url per   QR_UPLOAD_RATE_LIMIT (120)
+                         client address a minute (each); 0: none
+  --min-upload-rate N    bytes/s an upload must average after     QR_UPLOAD_MIN_UPLOAD_RATE (1024)
+                         its first idle timeout; 0: none
+  --upload-deadline-seconds N  longest one upload may take        QR_UPLOAD_DEADLINE_SECONDS (900)
+  --disk-quota-bytes N   room for photos and uploads; 0: none     QR_UPLOAD_DISK_QUOTA_BYTES (10737418240)
+  --min-free-bytes N     free disk space always left; 0: none     QR_UPLOAD_MIN_FREE_BYTES (268435456)
   -h, --help             this text
 )";
 
@@ -114,6 +131,42 @@ int serve(int argc, char** argv) {
       options.idle_timeout_seconds = *v;
     } else if (flag == "--web-dir") {
       options.web_dir = std::string(value);
+    } else if (flag == "--tls-cert") {
+      options.tls_cert = std::string(value);
+    } else if (flag == "--tls-key") {
+      options.tls_key = std::string(value);
+    } else if (flag == "--allowed-origin" || flag == "--allowed-host") {
+      auto& list = flag == "--allowed-origin" ? options.allowed_origins : options.allowed_hosts;
+      for (std::size_t start = 0; start <= value.size();) {
+        const auto comma = std::min(value.find(',', start), value.size());
+        if (comma > start) list.emplace_back(value.substr(start, comma - start));
+        start = comma + 1;
+      }
+      if (flag == "--allowed-origin")
+        for (const auto& origin : list)
+          if (!origin.starts_with("http://") && !origin.starts_with("https://"))
+            return "--allowed-origin must start with http:// or https://";
+    } else if (flag == "--max-connections" || flag == "--max-open-sessions") {
+      auto v = parse_number<std::size_t>(value);
+      if (!v || *v == 0) return std::string(flag) + " must be a positive number";
+      (flag == "--max-connections" ? options.max_connections : options.max_open_sessions) = *v;
+    } else if (flag == "--max-sockets-per-session" || flag == "--rate-limit") {
+      auto v = parse_number<unsigned>(value);
+      if (!v || (*v == 0 && flag == "--max-sockets-per-session"))
+        return std::string(flag) + " must be a number (0 for no rate limit)";
+      (flag == "--rate-limit" ? options.rate_limit_per_minute : options.max_sockets_per_session) =
+          *v;
+    } else if (flag == "--min-upload-rate" || flag == "--disk-quota-bytes" ||
+               flag == "--min-free-bytes") {
+      auto v = parse_number<std::uint64_t>(value);
+      if (!v) return std::string(flag) + " must be a number of bytes (0: none)";
+      (flag == "--min-upload-rate"    ? options.min_upload_rate
+       : flag == "--disk-quota-bytes" ? options.disk_quota_bytes
+                                      : options.min_free_bytes) = *v;
+    } else if (flag == "--upload-deadline-seconds") {
+      auto v = parse_number<int>(value);
+      if (!v || *v <= 0) return "--upload-deadline-seconds must be a positive number";
+      options.upload_deadline_seconds = *v;
     } else if (flag == "--threads") {
       auto v = parse_number<int>(value);
       if (!v || *v < 1 || *v > 64) return "--threads must be from 1 to 64";
@@ -132,7 +185,19 @@ int serve(int argc, char** argv) {
                           {"--upload-url-ttl-seconds", "QR_UPLOAD_URL_TTL_SECONDS"},
                           {"--idle-timeout-seconds", "QR_UPLOAD_IDLE_TIMEOUT_SECONDS"},
                           {"--web-dir", "QR_UPLOAD_WEB_DIR"},
-                          {"--threads", "QR_UPLOAD_THREADS"}}) {
+                          {"--threads", "QR_UPLOAD_THREADS"},
+                          {"--tls-cert", "QR_UPLOAD_TLS_CERT"},
+                          {"--tls-key", "QR_UPLOAD_TLS_KEY"},
+                          {"--allowed-origin", "QR_UPLOAD_ALLOWED_ORIGINS"},
+                          {"--allowed-host", "QR_UPLOAD_ALLOWED_HOSTS"},
+                          {"--max-connections", "QR_UPLOAD_MAX_CONNECTIONS"},
+                          {"--max-sockets-per-session", "QR_UPLOAD_MAX_SOCKETS_PER_SESSION"},
+                          {"--max-open-sessions", "QR_UPLOAD_MAX_OPEN_SESSIONS"},
+                          {"--rate-limit", "QR_UPLOAD_RATE_LIMIT"},
+                          {"--min-upload-rate", "QR_UPLOAD_MIN_UPLOAD_RATE"},
+                          {"--upload-deadline-seconds", "QR_UPLOAD_DEADLINE_SECONDS"},
+                          {"--disk-quota-bytes", "QR_UPLOAD_DISK_QUOTA_BYTES"},
+                          {"--min-free-bytes", "QR_UPLOAD_MIN_FREE_BYTES"}}) {
     if (const char* v = std::getenv(s.env); v && *v)
       if (auto err = apply(s.flag, v)) return die(std::string(s.env) + ": " + *err);
   }

@@ -1,5 +1,7 @@
 #include "local/server.hpp"
 
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -30,9 +32,10 @@ constexpr std::int64_t sweep_grace_seconds = 3600;
 // Runs the I/O threads and sweeps expired sessions.
 class ServerImpl final : public Server {
  public:
-  ServerImpl(std::shared_ptr<SharedState> shared, tcp::acceptor acceptor, asio::io_context& io)
+  ServerImpl(std::shared_ptr<SharedState> shared, std::shared_ptr<Edge> edge,
+             tcp::acceptor acceptor, asio::io_context& io)
       : shared_(shared),
-        listener_(io, std::move(acceptor), std::move(shared)),
+        listener_(io, std::move(acceptor), std::move(shared), std::move(edge)),
         io_(io),
         sweep_timer_(io) {}
 
@@ -107,16 +110,51 @@ class OwningServer final : public Server {
 
 std::string make_config_js(const ServerOptions& options) {
   // Same-origin API and WebSocket; only the phone's URL must be one a phone can reach.
-  const json::object config{{"apiBase", ""},
-                            {"wsUrl", ""},
-                            {"phoneUrl", options.public_url + "/phone.html"},
-                            {"maxUploadBytes", options.max_upload_bytes}};
+  json::object config{{"apiBase", ""},
+                      {"wsUrl", ""},
+                      {"phoneUrl", options.public_url + "/phone.html"},
+                      {"maxUploadBytes", options.max_upload_bytes}};
+  // The desktop page says where the photos land.
+  if (!options.save_dir.empty()) {
+    std::error_code ec;
+    config["saveDir"] = fs::absolute(options.save_dir, ec).string();
+  }
   return "window.QR_UPLOAD_CONFIG = " + json::serialize(config) + ";\n";
+}
+
+// The data directory holds the photos, the sessions and the signing secret: 0700 and every file in
+// it 0600, whatever the umask, including what an older version or another umask left behind.
+void make_private(const fs::path& data_dir) {
+  std::error_code ec;
+  fs::permissions(data_dir, fs::perms::owner_all, ec);
+  for (auto it = fs::recursive_directory_iterator(data_dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code entry_ec;
+    const auto status = it->symlink_status(entry_ec);
+    if (entry_ec) continue;
+    const auto want = fs::is_directory(status) ? fs::perms::owner_all
+                      : fs::is_regular_file(status)
+                          ? fs::perms::owner_read | fs::perms::owner_write
+                          : status.permissions();
+    if ((status.permissions() & fs::perms::mask) != want)
+      fs::permissions(it->path(), want, entry_ec);
+  }
+}
+
+// The connection cap, within the descriptors this process may open (each connection is one, an
+// upload two; SQLite, the log and the listener need a few).
+std::size_t connection_cap(std::size_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
+  const auto usable = limit.rlim_cur > 256 ? limit.rlim_cur - 256 : limit.rlim_cur / 2;
+  return std::min<std::size_t>(wanted, usable);
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
+  // Everything this process creates is the user's alone (SQLite's files, uploads, folders).
+  ::umask(077);
   std::error_code fs_ec;
   fs::create_directories(options.data_dir, fs_ec);
   if (fs_ec)
@@ -159,6 +197,11 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   shared->settings.max_upload_bytes = options.max_upload_bytes;
   shared->settings.session_ttl_seconds = options.session_ttl_seconds;
   shared->settings.upload_url_ttl_seconds = options.upload_url_ttl_seconds;
+  if (!options.save_dir.empty()) {
+    auto folder = SaveDir::open(options.save_dir);
+    if (!folder) return std::unexpected(folder.error());
+    shared->save_dir = std::move(*folder);
+  }
   shared->config_js = make_config_js(options);
   auto sessions = SqliteSessionStore::open(options.data_dir / "sessions.db");
   if (!sessions) return std::unexpected(sessions.error());
@@ -169,8 +212,17 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   auto objects = DiskObjectStore::open(options.data_dir, options.public_url, shared->clock);
   if (!objects) return std::unexpected(objects.error());
   shared->objects = std::move(*objects);
+  shared->objects->limit_space(options.disk_quota_bytes, options.min_free_bytes);
+  make_private(options.data_dir);
 
-  server->impl_ = std::make_unique<ServerImpl>(shared, std::move(acceptor), server->io_);
+  const bool tls = !options.tls_cert.empty();
+  auto edge = std::make_shared<Edge>(
+      EdgePolicy(options.public_url, options.allowed_hosts, options.allowed_origins, tls),
+      connection_cap(options.max_connections), options.max_sockets_per_session,
+      options.max_open_sessions, options.rate_limit_per_minute);
+
+  server->impl_ =
+      std::make_unique<ServerImpl>(shared, std::move(edge), std::move(acceptor), server->io_);
   server->impl_->set_port(port);
   return std::unique_ptr<Server>(std::move(server));
 }

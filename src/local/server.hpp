@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -23,7 +24,27 @@ struct ServerOptions {
   std::int64_t upload_url_ttl_seconds = 300;  ///< lifetime of a signed upload URL
   int idle_timeout_seconds = 30;              ///< an upload silent this long is abandoned
   std::filesystem::path web_dir;              ///< the pages (web/)
+  std::filesystem::path save_dir;  ///< --save-dir: accepted photos also go here (empty: none)
   int threads = 2;
+
+  // Limits, each answered clearly when reached.
+  std::size_t max_connections = 16384;  ///< open connections (503 past it); at most the fd limit
+  unsigned max_sockets_per_session = 4;  ///< WebSockets on one session (429 past it)
+  std::size_t max_open_sessions = 1000;  ///< sessions created and not expired (503 past it)
+  unsigned rate_limit_per_minute = 120;  ///< POST /sessions, GET /upload-url per client (429)
+  std::uint64_t min_upload_rate = 1024;  ///< bytes/s an upload must average after its first
+                                         ///< idle_timeout_seconds (a drip is cut: 408)
+  int upload_deadline_seconds = 900;     ///< the longest one upload may take (408)
+  std::uint64_t disk_quota_bytes = 10ull << 30;  ///< photos and uploads in progress (507); 0: none
+  std::uint64_t min_free_bytes = 256ull << 20;   ///< free space left on the disk (507)
+
+  // Who may talk to the server: Host names and Origins besides the public URL's (and loopback).
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> allowed_origins;
+
+  // HTTPS and WSS on the port (PEM files); the signed URLs and the QR code then use https.
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
 };
 
 /// A running server. Construct with start(), then run() until stop().

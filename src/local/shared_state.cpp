@@ -1,5 +1,7 @@
 #include "local/shared_state.hpp"
 
+#include <boost/json/serialize.hpp>
+
 #include <span>
 
 #include "functions/websocket_event_handler.hpp"
@@ -24,10 +26,55 @@ UploadVerdict SharedState::store_upload(const std::filesystem::path& temp, const
     return {500, {{"error", "Internal server error"}}};
   }
   const auto answer = call(functions::websocket_event_handler, object_created_event(key, size));
-  if (answer.status != 200) return {500, {{"error", "Internal server error"}}};
   // Locally the check runs before the PUT is answered, so the phone learns the verdict at once.
-  if (auto reason = first_rejection(answer)) return {422, {{"error", *reason}}};
-  return {200, {{"uploadKey", key}, {"size", size}}};
+  if (auto refusal = first_rejection(answer))
+    return {refusal->status, {{"error", refusal->reason}}};  // the handler deleted it
+  const auto accepted = first_completion(answer);
+  if (answer.status != 200 || !accepted) {
+    // Stored but not counted (a storage error while completing it, or nothing to count it
+    // for): remove it, so the phone's retry of the same URL stores it afresh instead of meeting
+    // a permanent 409 of the write-once store.
+    if (auto removed = objects->remove(key); !removed)
+      log.error("cannot remove an upload that did not count",
+                {{"key", key}, {"error", removed.error().detail}});
+    if (answer.status != 200)
+      return {503, {{"error", "The photo could not be recorded. Please try again."}}};
+    return {409, {{"error", "Upload rejected: this upload was not expected by the session"}}};
+  }
+  boost::json::object body{{"uploadKey", key},
+                           {"size", size},
+                           {"fileName", accepted->file_name},
+                           {"index", accepted->index}};
+  if (save_dir) {
+    if (auto saved = save_to_folder(*accepted)) body["savedAs"] = saved->string();
+  }
+  return {200, std::move(body)};
+}
+
+std::optional<std::filesystem::path> SharedState::save_to_folder(const AcceptedUpload& photo) {
+  const auto source = objects->path_for(photo.key);
+  if (!source) return std::nullopt;
+  auto saved = save_dir->save(*source, photo.file_name);
+  if (!saved) {
+    // The photo is safe in the data directory and on the desktop page; say why the folder has
+    // not got it.
+    log.error("cannot save photo into the folder", {{"key", photo.key},
+                                                    {"folder", save_dir->path().string()},
+                                                    {"error", saved.error().detail}});
+    return std::nullopt;
+  }
+  log.info("photo saved", {{"key", photo.key}, {"savedAs", saved->string()}});
+  // Local-only news for the desktop that proved itself with its token.
+  if (auto session = sessions->get(photo.session_id);
+      session && *session && (*session)->ws_connection_id && (*session)->ws_token_bound) {
+    const boost::json::object message{{"action", "UPLOAD_SAVED"},
+                                      {"sessionId", photo.session_id},
+                                      {"uploadKey", photo.key},
+                                      {"fileName", saved->filename().string()},
+                                      {"savedAs", saved->string()}};
+    (void)hub.send(*(*session)->ws_connection_id, boost::json::serialize(message));
+  }
+  return *saved;
 }
 
 }  // namespace qr::local

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/log.hpp"
@@ -15,6 +16,7 @@
 #include "local/disk_object_store.hpp"
 #include "local/hub_notifier.hpp"
 #include "local/local_events.hpp"
+#include "local/save_dir.hpp"
 #include "local/server.hpp"
 #include "local/sqlite_session_store.hpp"
 
@@ -35,6 +37,7 @@ struct SharedState {
   std::unique_ptr<DiskObjectStore> objects;
   HubNotifier hub;
   handlers::Settings settings;
+  std::optional<SaveDir> save_dir;  ///< --save-dir: where accepted photos are also written
   std::string config_js;  ///< web/config.js as served: same-origin API, the phone's URL
   Logger log;             ///< server-level events; requests get their own Logger
 
@@ -50,10 +53,15 @@ struct SharedState {
   }
 
   /// Moves a finished upload (`temp`, `size` bytes) into place under `key` and announces it as S3
-  /// would; the router's check decides the answer, before the PUT is answered. `temp` is gone
-  /// afterwards either way.
+  /// would; the router's check decides the answer, before the PUT is answered. An accepted photo
+  /// is then also written into the save folder, if there is one, and the desktop told where.
+  /// `temp` is gone afterwards either way, and so is any object that did not count.
   UploadVerdict store_upload(const std::filesystem::path& temp, const std::string& key,
                              std::uint64_t size);
+
+  /// Writes an accepted photo into the save folder and tells the desktop (UPLOAD_SAVED); the path
+  /// written, or nullopt (logged) when it could not be.
+  std::optional<std::filesystem::path> save_to_folder(const AcceptedUpload& photo);
 };
 
 }  // namespace qr::local

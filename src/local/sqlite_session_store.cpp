@@ -1,9 +1,25 @@
 #include "local/sqlite_session_store.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <thread>
 
 namespace qr::local {
 namespace {
+
+// The WAL's bounds. Past `checkpoint_frames` the background thread is woken; past
+// `inline_checkpoint_frames` (it cannot keep up) the commit that crossed it checkpoints itself.
+// A restarted WAL is cut back to `wal_size_limit` bytes. 4 KiB pages: 1,024 frames ~ 4 MiB.
+constexpr int checkpoint_frames = 1024;
+constexpr int inline_checkpoint_frames = 4096;
+constexpr const char* wal_size_limit = "PRAGMA journal_size_limit=4194304";
+
+// What to do about a database file that cannot be used, for the start-up error.
+constexpr std::string_view unusable_hint =
+    " It is not a usable qr-upload database: stop the server, move the file aside (its sessions are "
+    "lost) or restore it from a backup, then start again.";
 
 constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS sessions (
@@ -17,7 +33,11 @@ CREATE TABLE IF NOT EXISTS sessions (
   content_type TEXT,
   desktop_token_hash TEXT,
   ws_token_bound INTEGER NOT NULL DEFAULT 0,
-  upload_size INTEGER
+  upload_size INTEGER,
+  max_uploads INTEGER NOT NULL DEFAULT 1,
+  upload_count INTEGER NOT NULL DEFAULT 0,
+  uploads TEXT,
+  uploader_token_hash TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sessions_by_connection ON sessions(ws_connection_id)
   WHERE ws_connection_id IS NOT NULL;
@@ -26,7 +46,18 @@ CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions(expires_at);
 
 constexpr const char* columns =
     "session_id, status, created_at, expires_at, ws_connection_id, upload_key, completed_at, "
-    "content_type, desktop_token_hash, ws_token_bound, upload_size";
+    "content_type, desktop_token_hash, ws_token_bound, upload_size, max_uploads, upload_count, "
+    "uploads, uploader_token_hash";
+constexpr const char* placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?";
+
+// Columns added after the first release, for databases created before them (CREATE TABLE IF NOT
+// EXISTS leaves an existing table as it is).
+constexpr const char* added_columns[][2] = {
+    {"max_uploads", "INTEGER NOT NULL DEFAULT 1"},
+    {"upload_count", "INTEGER NOT NULL DEFAULT 0"},
+    {"uploads", "TEXT"},
+    {"uploader_token_hash", "TEXT"},
+};
 
 Error sqlite_error(sqlite3* db, std::string_view what) {
   const int code = sqlite3_extended_errcode(db);
@@ -76,6 +107,10 @@ Session read_row(sqlite3_stmt* st) {
   s.desktop_token_hash = column_text(st, 8);
   s.ws_token_bound = sqlite3_column_int(st, 9) != 0;
   s.upload_size = column_int(st, 10);
+  s.max_uploads = static_cast<int>(sqlite3_column_int64(st, 11));
+  s.upload_count = static_cast<int>(sqlite3_column_int64(st, 12));
+  if (auto uploads = column_text(st, 13)) s.uploads = decode_upload_slots(*uploads);
+  s.uploader_token_hash = column_text(st, 14);
   return s;
 }
 
@@ -92,6 +127,19 @@ struct StatementReset {
 
 Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(
     const std::filesystem::path& path) {
+  // SQLite takes an empty file for a new database, and would silently serve an empty store in
+  // place of a damaged one (truncated by a full disk, or by hand). A new file is made only where
+  // there is none. Its WAL may hold every page (a crash before the first checkpoint): then the
+  // file is fine.
+  if (struct stat st{}; ::stat(path.c_str(), &st) == 0 && st.st_size == 0) {
+    struct stat wal{};
+    const std::string wal_path = path.string() + "-wal";
+    if (::stat(wal_path.c_str(), &wal) != 0 || wal.st_size == 0)
+      return fail(ErrorCode::internal,
+                  "cannot open " + path.string() + ": the file is empty (0 bytes)." +
+                      std::string(unusable_hint) +
+                      " If it was never used, delete it and a new database is made.");
+  }
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -104,11 +152,29 @@ Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(
   // database stays consistent across power loss (the last commits may then be lost).
   // No automatic checkpoints on the serving connection: a background thread does them.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                             "PRAGMA busy_timeout=5000", "PRAGMA wal_autocheckpoint=0"}) {
+                             "PRAGMA busy_timeout=5000", "PRAGMA wal_autocheckpoint=0",
+                             wal_size_limit}) {
     if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
       Error e = sqlite_error(db, pragma);
       sqlite3_close(db);
+      e.detail = "cannot open " + path.string() + ": " + e.detail + "." + std::string(unusable_hint);
       return std::unexpected(std::move(e));
+    }
+  }
+  // A damaged file can still open and take the pragmas; quick_check reads every page.
+  {
+    sqlite3_stmt* check = nullptr;
+    std::string verdict;
+    if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &check, nullptr) == SQLITE_OK &&
+        sqlite3_step(check) == SQLITE_ROW)
+      verdict = reinterpret_cast<const char*>(sqlite3_column_text(check, 0));
+    else
+      verdict = sqlite3_errmsg(db);
+    sqlite3_finalize(check);
+    if (verdict != "ok") {
+      sqlite3_close(db);
+      return fail(ErrorCode::internal, "cannot open " + path.string() + ": damaged (" + verdict +
+                                           ")." + std::string(unusable_hint));
     }
   }
   sqlite3* checkpoint_db = nullptr;
@@ -122,11 +188,18 @@ Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(
   sqlite3_busy_timeout(checkpoint_db, 5000);
   std::unique_ptr<SqliteSessionStore> store(new SqliteSessionStore(db, checkpoint_db));
   if (auto r = store->exec(schema); !r) return std::unexpected(r.error());
+  if (auto r = store->add_missing_columns(); !r) return std::unexpected(r.error());
+  // A connection checkpoints only a WAL it has opened, and it opens it on its first read: until
+  // then its wal_checkpoint does nothing and reports nothing.
+  if (sqlite3_exec(checkpoint_db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr,
+                   nullptr) != SQLITE_OK)
+    return std::unexpected(sqlite_error(checkpoint_db, "read through the checkpoint connection"));
+  sqlite3_wal_hook(db, &SqliteSessionStore::on_commit, store.get());
 
   const std::string insert_sql =
-      std::string("INSERT INTO sessions (") + columns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+      std::string("INSERT INTO sessions (") + columns + ") VALUES (" + placeholders + ")";
   const std::string replace_sql =
-      std::string("REPLACE INTO sessions (") + columns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+      std::string("REPLACE INTO sessions (") + columns + ") VALUES (" + placeholders + ")";
   const std::string select_sql =
       std::string("SELECT ") + columns + " FROM sessions WHERE session_id = ?";
   const std::string by_conn_sql =
@@ -161,13 +234,66 @@ SqliteSessionStore::~SqliteSessionStore() {
 void SqliteSessionStore::checkpoint_loop() {
   std::unique_lock lock(checkpoint_mutex_);
   while (!stopping_) {
-    checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(500));
+    checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(500),
+                              [this] { return stopping_ || checkpoint_wanted_; });
     if (stopping_) break;
+    checkpoint_wanted_ = false;
     lock.unlock();
-    // PASSIVE never blocks the writer; frames it cannot copy yet wait for the next round.
-    sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    checkpoint_now();
     lock.lock();
   }
+}
+
+// Two passes. The first copies the WAL into the database without blocking anyone (PASSIVE), but
+// the writer keeps appending meanwhile, so under steady load it never ends with nothing left, and
+// SQLite restarts a WAL from its beginning only when every frame is in the database. The second
+// pass holds the writer off (the store's mutex) while it copies the few frames added during the
+// first: then the WAL is complete, the next commit starts it over, and journal_size_limit cuts it
+// back. The writer waits only for that short tail.
+void SqliteSessionStore::checkpoint_now() {
+  int log = 0, copied = 0;
+  if (sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                &copied) != SQLITE_OK ||
+      log <= 0)
+    return;
+  std::lock_guard writer(mutex_);
+  if (sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                &copied) != SQLITE_OK ||
+      log <= 0 || copied < log)
+    return;
+  background_runs_.fetch_add(1, std::memory_order_relaxed);
+  background_frames_.fetch_add(static_cast<std::uint64_t>(copied), std::memory_order_relaxed);
+}
+
+// After every commit on the serving connection (which holds the store's mutex): wakes the
+// background thread once the WAL is long; checkpoints right here if it has fallen far behind
+// (the background thread's second pass waits for the mutex, so it cannot be what this waits on).
+int SqliteSessionStore::on_commit(void* self, sqlite3* db, const char*, int frames) {
+  auto* store = static_cast<SqliteSessionStore*>(self);
+  if (frames >= inline_checkpoint_frames) {
+    // SQLite answers BUSY at once, without the busy handler, while the background thread's
+    // first pass holds the checkpoint lock; that pass needs nothing this thread holds, so waiting
+    // for it ends. RESTART then copies everything and waits until the next commit can start the
+    // WAL over: the cap holds however slow the disk.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr) ==
+               SQLITE_BUSY &&
+           std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    store->inline_runs_.fetch_add(1, std::memory_order_relaxed);
+  } else if (frames >= checkpoint_frames) {
+    {
+      std::lock_guard lock(store->checkpoint_mutex_);
+      if (store->checkpoint_wanted_) return SQLITE_OK;
+      store->checkpoint_wanted_ = true;
+    }
+    store->checkpoint_wake_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+SqliteSessionStore::CheckpointStats SqliteSessionStore::checkpoint_stats() const {
+  return {background_runs_.load(), background_frames_.load(), inline_runs_.load()};
 }
 
 Result<void> SqliteSessionStore::exec(const char* sql) {
@@ -176,6 +302,23 @@ Result<void> SqliteSessionStore::exec(const char* sql) {
     std::string detail = std::string(sql).substr(0, 40) + ": " + (message ? message : "");
     sqlite3_free(message);
     return fail(ErrorCode::internal, detail);
+  }
+  return {};
+}
+
+Result<void> SqliteSessionStore::add_missing_columns() {
+  for (const auto& [name, type] : added_columns) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT 1 FROM pragma_table_info('sessions') WHERE name = ?", -1,
+                           &st, nullptr) != SQLITE_OK)
+      return std::unexpected(sqlite_error(db_, "read table info"));
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    const bool present = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (present) continue;
+    const std::string sql =
+        std::string("ALTER TABLE sessions ADD COLUMN ") + name + " " + type;
+    if (auto r = exec(sql.c_str()); !r) return r;
   }
   return {};
 }
@@ -196,6 +339,11 @@ Result<void> SqliteSessionStore::write_locked(const Session& s, bool insert) {
   bind_text(st, 9, s.desktop_token_hash);
   sqlite3_bind_int(st, 10, s.ws_token_bound ? 1 : 0);
   bind_int(st, 11, s.upload_size);
+  sqlite3_bind_int64(st, 12, s.max_uploads);
+  sqlite3_bind_int64(st, 13, s.upload_count);
+  bind_text(st, 14, s.uploads.empty() ? std::nullopt
+                                      : std::optional<std::string>(encode_upload_slots(s.uploads)));
+  bind_text(st, 15, s.uploader_token_hash);
   const int rc = sqlite3_step(st);
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || (rc == SQLITE_CONSTRAINT && insert))
     return fail(ErrorCode::already_exists, s.session_id);

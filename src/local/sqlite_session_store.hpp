@@ -1,7 +1,9 @@
 #pragma once
 // SessionStore on one SQLite file in WAL mode: sessions survive a restart.
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -36,11 +38,22 @@ class SqliteSessionStore final : public SessionStore {
   /// Clears every connection id: after a restart no WebSocket from before is alive.
   Result<void> clear_connections();
 
+  /// What the checkpoints have done since open: the WAL is bounded only if frames really move.
+  struct CheckpointStats {
+    std::uint64_t background_runs = 0;    ///< complete checkpoints by the background thread
+    std::uint64_t background_frames = 0;  ///< WAL frames they copied into the database
+    std::uint64_t inline_runs = 0;        ///< checkpoints a commit ran itself (WAL at its cap)
+  };
+  CheckpointStats checkpoint_stats() const;
+
  private:
   SqliteSessionStore(sqlite3* db, sqlite3* checkpoint_db);
   void checkpoint_loop();
+  void checkpoint_now();
+  static int on_commit(void* self, sqlite3* db, const char* name, int frames);
   Result<std::optional<Session>> get_locked(std::string_view session_id);
   Result<void> write_locked(const Session& session, bool insert);
+  Result<void> add_missing_columns();
   Result<void> exec(const char* sql);
 
   std::mutex mutex_;
@@ -55,6 +68,8 @@ class SqliteSessionStore final : public SessionStore {
   sqlite3* checkpoint_db_;
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_wake_;
+  bool checkpoint_wanted_ = false;
+  std::atomic<std::uint64_t> background_runs_{0}, background_frames_{0}, inline_runs_{0};
   bool stopping_ = false;
   std::thread checkpointer_;
 };

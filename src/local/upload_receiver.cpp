@@ -11,6 +11,12 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace fs = std::filesystem;
 
+namespace {
+constexpr std::string_view out_of_space =
+    "Upload refused: this computer is out of space for photos. Free some space on it and send "
+    "again.";
+}  // namespace
+
 UploadReceiver::UploadReceiver(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                http::request_parser<http::empty_body>&& header,
                                std::shared_ptr<SharedState> state)
@@ -29,6 +35,12 @@ void UploadReceiver::start(Done done) {
   const auto max = state_->options.max_upload_bytes;
   if (auto length = parser_.content_length(); length && *length > max)
     return answer(error_json(413, "File too large", v, false));
+  // Out of room (the photo quota, or the disk's free-space floor): refused before a byte is
+  // written, so a full disk never cuts an upload off half-way without a word.
+  if (auto room = state_->objects->check_space(parser_.content_length().value_or(max)); !room) {
+    state_->log.warn("upload refused: out of space", {{"key", key_}, {"error", room.error().detail}});
+    return answer(error_json(507, out_of_space, v, false));
+  }
 
   // Room for 64 KiB reads: Beast sizes each read by the buffer's free capacity, and the buffer
   // left by the header would make a 20 MB upload 40,000 reads and writes of 512 bytes.
@@ -55,14 +67,47 @@ void UploadReceiver::start(Done done) {
 }
 
 void UploadReceiver::read_some() {
-  // A deadline per read, not per upload: a slow phone keeps going, a silent one (walked away,
-  // lost signal) is cut off after the idle timeout.
-  stream_.expires_after(std::chrono::seconds(state_->options.idle_timeout_seconds));
+  // An empty body (Content-Length: 0) is complete with its header: nothing to wait for.
+  if (parser_.is_done()) return finish();
+  // A deadline per read: a silent phone (walked away, lost signal) is cut off after the idle
+  // timeout. And per upload: past its first idle timeout it must average min_upload_rate, and it
+  // may take upload_deadline_seconds in all, so one byte every few seconds cannot hold a
+  // connection and a file open for hours.
+  using namespace std::chrono;
+  const auto& o = state_->options;
+  const auto now = steady_clock::now();
+  if (started_ == steady_clock::time_point{}) started_ = now;
+  const auto grace = seconds(o.idle_timeout_seconds);
+  auto until = std::min(now + grace, started_ + seconds(o.upload_deadline_seconds));
+  if (o.min_upload_rate > 0) {
+    // When the average would fall below the minimum if nothing more came.
+    const auto earned = duration_cast<steady_clock::duration>(
+        duration<double>(static_cast<double>(received_) / static_cast<double>(o.min_upload_rate)));
+    until = std::min(until, started_ + std::max<steady_clock::duration>(grace, earned));
+  }
+  if (until <= now) {
+    discard();
+    state_->log.warn("upload cut off: too slow", {{"key", key_}, {"bytes", received_}});
+    return answer(error_json(408, "Upload too slow", 11, false));
+  }
+  stream_.expires_at(until);
   http::async_read_some(stream_, buffer_, parser_,
-                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                          self->received_ += n;
                           if (ec == http::error::body_limit) {
                             self->discard();
                             return self->answer(error_json(413, "File too large", 11, false));
+                          }
+                          if (ec == boost::system::errc::no_space_on_device ||
+                              ec == boost::system::errc::file_too_large) {
+                            self->discard();
+                            self->state_->log.error("upload cut off: disk full",
+                                                    {{"key", self->key_}, {"error", ec.message()}});
+                            return self->answer(error_json(507, out_of_space, 11, false));
+                          }
+                          if (ec == beast::error::timeout) {
+                            self->discard();
+                            return self->answer(error_json(408, "Upload too slow", 11, false));
                           }
                           if (ec) return self->abort();
                           if (!self->parser_.is_done()) return self->read_some();

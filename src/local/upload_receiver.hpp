@@ -9,6 +9,8 @@
 #include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -48,6 +50,8 @@ class UploadReceiver final : public std::enable_shared_from_this<UploadReceiver>
   Done done_;
   std::string key_;
   std::filesystem::path temp_;
+  std::chrono::steady_clock::time_point started_{};  // the first read of the body
+  std::uint64_t received_ = 0;                       // bytes of it so far
 };
 
 }  // namespace qr::local

@@ -15,10 +15,31 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 
 WebSocketSession::WebSocketSession(asio::ip::tcp::socket socket, std::shared_ptr<SharedState> state,
+                                   std::shared_ptr<Edge> edge, ConnectionCount::Slot slot,
                                    std::string connection_id)
-    : ws_(std::move(socket)), state_(std::move(state)), id_(std::move(connection_id)) {}
+    : ws_(std::move(socket)),
+      state_(std::move(state)),
+      edge_(std::move(edge)),
+      slot_(std::move(slot)),
+      id_(std::move(connection_id)) {}
+
+WebSocketSession::~WebSocketSession() {
+  if (!counted_session_.empty()) edge_->sockets.remove(counted_session_);
+}
 
 void WebSocketSession::start(http::request<http::string_body> request) {
+  origin_ = request[http::field::origin];
+  host_ = request[http::field::host];
+  // The desktop and a few more: a session is not a way to hold thousands of sockets open.
+  std::string session_id;
+  for (const auto& [name, value] : aws::parse_query(target_query(request.target())))
+    if (name == "sessionId") session_id = value;
+  if (!session_id.empty()) {
+    if (!edge_->sockets.add(session_id))
+      return refuse({429, {}, R"({"error":"Too many connections to this session"})"},
+                    request.version());
+    counted_session_ = session_id;
+  }
   state_->hub.add(id_, weak_from_this());
   const auto answer = state_->call(functions::websocket_event_handler,
                                    connect_event(id_, state_->new_id(), request.target()));
@@ -32,6 +53,10 @@ void WebSocketSession::start(http::request<http::string_body> request) {
   timeouts.idle_timeout = std::chrono::seconds(60);
   timeouts.keep_alive_pings = true;
   ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator(
+      [policy = &edge_->policy, origin = origin_, host = host_](websocket::response_type& res) {
+        finish_headers(res.base(), *policy, origin, host, false);
+      }));
   ws_.read_message_max(4096);
   ws_.async_accept(request,
                    beast::bind_front_handler(&WebSocketSession::on_accept, shared_from_this()));
@@ -42,6 +67,7 @@ void WebSocketSession::refuse(const RouterAnswer& answer, unsigned version) {
   closed_ = true;
   auto res = std::make_shared<StringResponse>(from_router(answer, version, false));
   res->set(http::field::content_type, "application/json");
+  finish_headers(res->base(), edge_->policy, origin_, host_, false);
   auto stream = std::make_shared<beast::tcp_stream>(ws_.next_layer().release_socket());
   stream->expires_after(std::chrono::seconds(10));
   http::async_write(*stream, *res, [stream, res](beast::error_code, std::size_t) {

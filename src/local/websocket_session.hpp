@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "local/http_messages.hpp"
 #include "local/hub_notifier.hpp"
 #include "local/shared_state.hpp"
 
@@ -21,8 +22,11 @@ namespace qr::local {
 class WebSocketSession final : public HubConnection,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
+  /// `slot` is the connection's place under the server's connection cap.
   WebSocketSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<SharedState> state,
+                   std::shared_ptr<Edge> edge, ConnectionCount::Slot slot,
                    std::string connection_id);
+  ~WebSocketSession() override;
 
   /// Runs $connect for the upgrade `request` asked for; accepts it if the router says 200,
   /// otherwise answers as API Gateway does, with the router's status and body instead of the
@@ -43,7 +47,11 @@ class WebSocketSession final : public HubConnection,
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   std::shared_ptr<SharedState> state_;
+  std::shared_ptr<Edge> edge_;
+  ConnectionCount::Slot slot_;
   std::string id_;
+  std::string counted_session_;  // the session this socket counts against (SessionSockets)
+  std::string origin_, host_;
   boost::beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
   bool open_ = false;

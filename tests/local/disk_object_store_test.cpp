@@ -105,7 +105,7 @@ TEST_F(DiskObjectStoreTest, SignedContentLengthIsEnforced) {
 }
 
 TEST_F(DiskObjectStoreTest, SignaturesSurviveARestartBecauseTheSecretIsKept) {
-  auto get = store_->presign_get(key, std::chrono::seconds(900));
+  auto get = store_->presign_get(key, std::chrono::seconds(900), "");
   ASSERT_TRUE(get);
   const auto secret_file = dir_ / "secret";
   ASSERT_TRUE(fs::exists(secret_file));

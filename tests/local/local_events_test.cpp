@@ -123,7 +123,11 @@ TEST(LocalEvents, RouterAnswersAreReadWithoutThrowingWhateverTheyHold) {
 
 TEST(LocalEvents, FirstRejectionReadsTheCompletionAnswer) {
   RouterAnswer answer{200, {}, R"({"rejections":[{"key":"k","reason":"Not an image"}]})"};
-  EXPECT_EQ(first_rejection(answer), "Not an image");
+  EXPECT_EQ(first_rejection(answer), (UploadRefusal{"Not an image", 422}));
+  answer.body = R"({"rejections":[{"key":"k","reason":"Full","status":409}]})";
+  EXPECT_EQ(first_rejection(answer), (UploadRefusal{"Full", 409}));
+  answer.body = R"({"rejections":[{"key":"k","reason":"Odd","status":200}]})";
+  EXPECT_EQ(first_rejection(answer), (UploadRefusal{"Odd", 422})) << "only a 4xx is taken";
   answer.body = R"({"rejections":[]})";
   EXPECT_EQ(first_rejection(answer), std::nullopt);
   answer.body = R"({"processed":1})";
@@ -131,7 +135,22 @@ TEST(LocalEvents, FirstRejectionReadsTheCompletionAnswer) {
   answer.body = "not json";
   EXPECT_EQ(first_rejection(answer), std::nullopt);
   answer.body = R"({"rejections":[{"reason":5}]})";
-  EXPECT_EQ(first_rejection(answer), "Upload rejected");
+  EXPECT_EQ(first_rejection(answer), (UploadRefusal{"Upload rejected", 422}));
+}
+
+TEST(LocalEvents, FirstCompletionReadsTheAcceptedPhoto) {
+  RouterAnswer answer{
+      200, {}, R"({"completions":[{"key":"k","sessionId":"s","fileName":"IMG_1.JPG","index":3}]})"};
+  const auto accepted = first_completion(answer);
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->key, "k");
+  EXPECT_EQ(accepted->session_id, "s");
+  EXPECT_EQ(accepted->file_name, "IMG_1.JPG");
+  EXPECT_EQ(accepted->index, 3);
+  for (const char* body : {R"({"completions":[]})", R"({"completions":[{"key":"k"}]})", "[]", "x"}) {
+    answer.body = body;
+    EXPECT_FALSE(first_completion(answer)) << body;
+  }
 }
 
 }  // namespace

@@ -28,6 +28,9 @@ struct SqliteFactory {
     EXPECT_TRUE(store) << store.error().detail;
     return std::move(*store);
   }
+  static std::unique_ptr<SessionStore> another(SessionStore& store) {
+    return std::make_unique<qr::testing::ForwardingStore>(store);  // one connection, locked
+  }
 };
 
 TEST(SqliteSessionStore, SessionsSurviveReopeningTheFile) {
