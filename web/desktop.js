@@ -36,7 +36,7 @@
   var ui = {
     qr: $('qr'), phoneLink: $('phone-link'), status: $('status'), countdown: $('countdown'), expiry: $('expiry'),
     error: $('error'), restart: $('restart'), done: $('done'), notify: $('notify'), sessionPanel: $('session-panel'),
-    scanTitle: $('scan-title'), steps: $('steps'), codeLine: $('code-line'), computerCode: $('computer-code'),
+    scanTitle: $('scan-title'), steps: $('steps'), emptyHint: $('empty-hint'), stageHint: $('stage-hint'), codeLine: $('code-line'), computerCode: $('computer-code'),
     reach: $('reach'), reachLine: $('reach-line'), reachAddress: $('reach-address'), lanHint: $('lan-hint'),
     help: $('help'), helpPort: $('help-port'), helpAddresses: $('help-addresses'),
     result: $('result'), resultTitle: $('result-title'), downloadAll: $('download-all'), savedNote: $('saved-note'),
@@ -156,10 +156,11 @@
     ui.steps.hidden = mode !== 'scan';
     ui.reach.hidden = mode !== 'scan' || state.expired;
     ui.scanTitle.textContent = mode === 'scan' ? 'Scan with your phone' :
-      mode === 'connected' ? 'Phone connected' : (state.completed ? 'Finished' : 'Session over');
+      mode === 'connected' ? 'Receiving photos' : (state.completed ? 'Finished' : 'Session over');
+    ui.emptyHint.hidden = !(mode === 'connected' && !count);
     ui.done.hidden = mode !== 'connected';
     ui.expiry.hidden = state.completed;
-    ui.expiry.firstChild.textContent = mode === 'scan' ? 'Code expires in ' : 'Session ends in ';
+    ui.expiry.firstChild.textContent = state.expired ? 'Time left: ' : (mode === 'scan' ? 'Code expires in ' : 'Session ends in ');
     ui.restart.classList.toggle('primary', state.done || state.offline);
     ui.qr.dataset.state = state.offline ? 'offline' : (state.expired ? 'expired' : '');
   }
@@ -365,7 +366,11 @@
   function placeholderFor(photo, big) {
     var box = document.createElement('span');
     box.className = 'placeholder' + (big ? ' big' : '');
-    box.textContent = U.typeName(photo.contentType) + ' photo: this browser can\'t show it. Download it to open it.';
+    var badge = document.createElement('span');
+    badge.className = 'badge';
+    badge.textContent = U.typeName(photo.contentType);
+    box.appendChild(badge);
+    box.appendChild(document.createTextNode(big ? ' photo: this browser can\'t show it. Use Download to save it and open it.' : ' · no preview'));
     return box;
   }
 
@@ -405,9 +410,12 @@
     var cannot = photo.decoded === false;
     ui.image.hidden = cannot;
     ui.stagePlaceholder.hidden = !cannot;
+    ui.stageHint.hidden = cannot;
+    ui.stageOpen.classList.toggle('no-preview', cannot);
+    ui.stagePlaceholder.innerHTML = '';
     if (cannot) {
-      ui.stagePlaceholder.textContent = U.typeName(photo.contentType) + ' photo: this browser can\'t show it. ' +
-        'Use Download to save it and open it.';
+      ui.stagePlaceholder.appendChild(placeholderFor(photo, true));
+      ui.stagePlaceholder.firstChild.className = 'placeholder stage';
     }
     if (ui.image.getAttribute('src') !== photo.url && photo.url) ui.image.src = photo.url;
     ui.note.hidden = !photo.savedAs;
@@ -468,8 +476,8 @@
     var cannot = photo.decoded === false;
     ui.viewerImage.hidden = cannot;
     ui.viewerPlaceholder.hidden = !cannot;
-    ui.viewerPlaceholder.textContent = cannot ? U.typeName(photo.contentType) +
-      ' photo: this browser can\'t show it. Use Download to save it and open it.' : '';
+    ui.viewerPlaceholder.innerHTML = '';
+    if (cannot) ui.viewerPlaceholder.appendChild(placeholderFor(photo, true));
     if (!cannot && ui.viewerImage.getAttribute('src') !== photo.url) ui.viewerImage.src = photo.url;
     ui.viewerImage.alt = photo.name;
     ui.viewerCopy.hidden = !canCopy() || cannot;

@@ -168,6 +168,8 @@
   }
 
   function quoted(item) { return '“' + item.name + '”'; }
+  // A size that does not break across lines ("570 KB").
+  function size(n) { return U.formatBytes(n).replace(' ', '\u00a0'); }
 
   // Resolves with the content type to sign, or marks the item failed and resolves with null.
   function check(item) {
@@ -192,8 +194,8 @@
 
   function tooLarge(item) {
     item.tooLarge = true;
-    return failItem(item, 'size', quoted(item) + ' is too large (' + U.formatBytes(item.size) + '). ' +
-      'Your computer takes photos up to ' + U.formatBytes(cfg.maxUploadBytes) + '.');
+    return failItem(item, 'size', quoted(item) + ' is too large (' + size(item.size) + '). ' +
+      'Your computer takes photos up to ' + size(cfg.maxUploadBytes) + '.');
   }
 
   // ---- one batch of photos ----
@@ -490,7 +492,8 @@
 
   function showFailure(ok, failed) {
     var single = ok.length === 0 && failed.length === 1;
-    ui.failureTitle.textContent = single ? 'The photo was not sent' :
+    $('failure').classList.toggle('partial', ok.length > 0);
+    ui.failureTitle.textContent = single ? (failed[0].tooLarge ? 'This photo is too large' : 'The photo was not sent') :
       (ok.length ? ok.length + ' sent, ' + failed.length + ' not sent' : 'The photos were not sent');
     ui.failureMessage.textContent = single ? failed[0].error :
       (ok.length ? plural(ok.length, 'photo') + ' reached your computer. These did not:' :

@@ -161,7 +161,11 @@ test('keyboard: Enter opens the phone\'s picker; focus goes to the photo; the vi
     await phone.goto(phoneUrl);
     const photo = await makeImage(phone, { width: 640, height: 480, type: 'image/jpeg', name: 'keyboard.jpg' });
     await phone.focus('#file-button');
-    const [chooser] = await Promise.all([phone.waitForEvent('filechooser'), phone.keyboard.press('Enter')]);
+    // Subscribe first, and let the browser hear of it, before the key is pressed.
+    const chooserEvent = phone.waitForEvent('filechooser');
+    await phone.evaluate(() => 0);
+    await phone.keyboard.press('Enter');
+    const chooser = await chooserEvent;
     await chooser.setFiles(photo);
     await phone.locator('#success').waitFor({ state: 'visible' });
 
