@@ -13,6 +13,8 @@ import {
 
 const require = createRequire(import.meta.url);
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+// The server's Content-Security-Policy (script-src 'self') would refuse the injected axe-core.
+const A11Y = { bypassCSP: true };
 const SHOTS = process.env.QR_UPLOAD_SCREENSHOTS || '';
 if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true });
 
@@ -64,7 +66,7 @@ test('accessibility: axe finds nothing in any state, light and dark, phone and d
     const server = (state.server = await startServer(['--max-upload-bytes', '60000']));
     const multi = await supportsMultiPhoto(server);
 
-    const desktop = (await openContext(t, 'desktop')).page;
+    const desktop = (await openContext(t, 'desktop', A11Y)).page;
     await withConfig(desktop, { helpAfterMs: 1 });
     await desktop.goto(server.url + '/');
     const phoneUrl = await readQr(desktop);
@@ -72,7 +74,7 @@ test('accessibility: axe finds nothing in any state, light and dark, phone and d
     await desktop.locator('#help').waitFor({ state: 'visible' });
     await audit(desktop, 'desktop', 'waiting for scan, with help', found, checked);
 
-    const phone = (await openContext(t, 'phone', { kind: 'phone' })).page;
+    const phone = (await openContext(t, 'phone', { kind: 'phone', ...A11Y })).page;
     await phone.goto(phoneUrl);
     await phone.waitForFunction(() => document.querySelector('#computer-code').textContent.length === 4);
     await audit(phone, 'phone', 'choose', found, checked);
@@ -138,7 +140,7 @@ test('accessibility: axe finds nothing in any state, light and dark, phone and d
       await audit(phone, 'phone', 'too large', found, checked);
 
       // A second phone: refused.
-      const other = (await openContext(t, 'second-phone', { kind: 'phone' })).page;
+      const other = (await openContext(t, 'second-phone', { kind: 'phone', ...A11Y })).page;
       await other.goto(phoneUrl);
       await other.locator('#unavailable').waitFor({ state: 'visible' });
       await audit(other, 'phone', 'another phone has the code', found, checked);
@@ -149,7 +151,7 @@ test('accessibility: axe finds nothing in any state, light and dark, phone and d
     }
 
     // A fresh desktop whose server goes away: greyed code, then New code fails.
-    const lonely = (await openContext(t, 'desktop-offline')).page;
+    const lonely = (await openContext(t, 'desktop-offline', A11Y)).page;
     await lonely.goto(server.url + '/');
     await readQr(lonely);
     await lonely.waitForFunction(() => document.querySelector('#status').dataset.live === 'true');
@@ -162,11 +164,11 @@ test('accessibility: axe finds nothing in any state, light and dark, phone and d
 
     // Expiry, with no automatic renewal: both pages say so.
     const short = (state.server = await startServer(['--session-ttl-seconds', '2']));
-    const late = (await openContext(t, 'desktop-expired')).page;
+    const late = (await openContext(t, 'desktop-expired', A11Y)).page;
     await withConfig(late, { autoRenewMax: 0 });
     await late.goto(short.url + '/');
     const lateUrl = await readQr(late);
-    const latePhone = (await openContext(t, 'phone-expired', { kind: 'phone' })).page;
+    const latePhone = (await openContext(t, 'phone-expired', { kind: 'phone', ...A11Y })).page;
     await latePhone.goto(lateUrl);
     await late.waitForFunction(() => document.querySelector('#status').dataset.state === 'expired', null, { timeout: 15000 });
     await audit(late, 'desktop', 'expired', found, checked);
