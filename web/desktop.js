@@ -274,12 +274,14 @@
     if (known) {
       if (data.downloadUrl && data.downloadUrl !== known.url) {
         known.url = data.downloadUrl;
+        known.urlAt = Date.now();
         linkPhoto(known);
       }
       return known;
     }
     var photo = {
-      key: key, sessionId: state.session.sessionId, url: data.downloadUrl,
+      key: key, sessionId: state.session.sessionId, token: state.session.desktopToken,
+      url: data.downloadUrl, urlAt: Date.now(),
       name: data.fileName || fallbackName(data), contentType: data.contentType || '', size: data.size || 0,
       index: data.index, time: data.completedAt || data.timestamp || Math.floor(Date.now() / 1000),
       width: 0, height: 0, decoded: null, savedAs: savedEarly[key] || null, tile: null
@@ -334,7 +336,7 @@
     li.appendChild(get);
     open.addEventListener('click', function () { openViewer(photos.indexOf(photo), open); });
     photo.tile = { li: li, open: open, thumb: thumb, meta: meta, get: get };
-    ui.grid.insertBefore(li, ui.grid.firstChild); // newest first
+    ui.grid.appendChild(li); // in the order they arrived, as the viewer steps through them
     linkPhoto(photo);
     renderTile(photo);
   }
@@ -342,6 +344,7 @@
   function linkPhoto(photo) {
     if (!photo.tile) return;
     photo.tile.get.href = photo.url || '#';
+    photo.tile.get.dataset.key = photo.key;
     photo.tile.get.setAttribute('download', photo.name);
     if (stagePhoto === photo) showStage(photo);
   }
@@ -404,6 +407,7 @@
     ui.name.textContent = photo.name;
     ui.meta.textContent = describe(photo);
     ui.download.href = photo.url || '#';
+    ui.download.dataset.key = photo.key;
     ui.download.setAttribute('download', photo.name);
     ui.download.setAttribute('aria-label', 'Download ' + photo.name);
     ui.image.alt = photo.name;
@@ -472,6 +476,7 @@
       .filter(Boolean).join(' · ') + (photo.savedAs ? ' · saved to ' + photo.savedAs : '') +
       (photos.length > 1 ? ' · ' + (viewerIndex + 1) + ' of ' + photos.length : '');
     ui.viewerDownload.href = photo.url || '#';
+    ui.viewerDownload.dataset.key = photo.key;
     ui.viewerDownload.setAttribute('download', photo.name);
     var cannot = photo.decoded === false;
     ui.viewerImage.hidden = cannot;
@@ -521,6 +526,43 @@
       ui.viewerStatus.textContent = 'This browser did not allow copying the image. Use Download instead.';
     });
   }
+
+  // ---- download links: signed for 15 minutes, renewed before use when older than 10 ----
+  var LINK_MAX_AGE_MS = 10 * 60 * 1000;
+  function stale(photo) { return Date.now() - photo.urlAt > LINK_MAX_AGE_MS; }
+
+  // Reads each session that has a stale link again (with that session's token) for new links.
+  function freshLinks(list) {
+    var bySession = {};
+    list.filter(stale).forEach(function (p) { bySession[p.sessionId] = p.token; });
+    return Promise.all(Object.keys(bySession).map(function (id) {
+      var url = cfg.apiBase + '/sessions/' + encodeURIComponent(id);
+      return U.requestJson(url, { headers: { Authorization: 'Bearer ' + bySession[id] } }).then(function (data) {
+        (data.uploads || []).forEach(function (u) {
+          var photo = byKey[u.uploadKey];
+          if (photo && u.downloadUrl) {
+            photo.url = u.downloadUrl;
+            photo.urlAt = Date.now();
+            linkPhoto(photo);
+            if (stagePhoto === photo) showStage(photo);
+          }
+        });
+      }, function () { /* keep the old link: it may still work */ });
+    }));
+  }
+
+  document.addEventListener('click', function (ev) {
+    var a = ev.target && ev.target.closest ? ev.target.closest('a[download]') : null;
+    var photo = a && byKey[a.dataset.key];
+    if (!photo || a.dataset.renewing || !stale(photo)) return;
+    ev.preventDefault();
+    a.dataset.renewing = '1';
+    freshLinks([photo]).then(function () {
+      a.href = photo.url;
+      a.click();
+      delete a.dataset.renewing;
+    });
+  });
 
   // ---- Download all: one ZIP file (stored, not compressed: photos are compressed already) ----
   var CRC_TABLE = null;
@@ -598,6 +640,11 @@
   function downloadAll() {
     var list = photos.filter(function (p) { return p.url; });
     if (!list.length) return;
+    ui.downloadAll.disabled = true;
+    freshLinks(list).then(function () { zipAndSave(list); });
+  }
+
+  function zipAndSave(list) {
     var names = uniqueNames(list);
     var label = ui.downloadAll.textContent;
     ui.downloadAll.disabled = true;

@@ -159,6 +159,24 @@ test('multi-photo: Phone connected at the claim; one failed upload is retried al
       }
       return route.continue();
     });
+    // A wake lock the test can see (headless Chromium grants none).
+    await phone.addInitScript(() => {
+      window.__locks = [];
+      Object.defineProperty(navigator, 'wakeLock', {
+        value: {
+          request(type) {
+            const lock = {
+              type, released: false, listeners: [],
+              addEventListener(name, f) { this.listeners.push(f); },
+              release() { this.released = true; this.listeners.forEach((f) => f()); return Promise.resolve(); },
+            };
+            window.__locks.push(lock);
+            return Promise.resolve(lock);
+          },
+        },
+      });
+    });
+    const wakeLocks = () => phone.evaluate(() => window.__locks.map((l) => ({ type: l.type, released: l.released })));
     await phone.goto(phoneUrl);
     const [a, b, c] = await makePhotos(phone, [{ name: 'retry-a.jpg' }, { name: 'retry-b.jpg' }, { name: 'retry-c.jpg' }]);
 
@@ -170,6 +188,8 @@ test('multi-photo: Phone connected at the claim; one failed upload is retried al
     assert.match(await desktop.textContent('#status'), /phone connected/i);
     assert.ok(await phone.locator('#cancel').isVisible());
     await phone.waitForFunction(() => / of .*B/.test(document.querySelector('#progress-detail').textContent));
+    await phone.waitForFunction(() => window.__locks.length === 1);
+    assert.deepEqual(await wakeLocks(), [{ type: 'screen', released: false }], 'the screen stays on while sending');
     const before = await desktop.textContent('#phone-link');
     await desktop.click('#restart');
     await desktop.locator('#confirm-new').waitFor({ state: 'visible' });
@@ -181,6 +201,7 @@ test('multi-photo: Phone connected at the claim; one failed upload is retried al
 
     await phone.locator('#failure').waitFor({ state: 'visible' });
     assert.match(await phone.textContent('#failure-title'), /2 sent, 1 not sent/i);
+    assert.ok((await wakeLocks()).every((l) => l.released), 'the wake lock is let go after the batch');
     assert.match(await phone.textContent('#failed-list'), /retry-b\.jpg/);
     assert.match(await phone.textContent('#retry'), /retry/i);
     await phone.click('#retry');

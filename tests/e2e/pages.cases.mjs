@@ -2,8 +2,9 @@
 // down (issue 11), in a real browser against the server under test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import {
-  skip, startServer, openContext, scenario, readQr, makeImage, sessionIdOf, until, supportsMultiPhoto,
+  skip, startServer, openContext, scenario, readQr, makeImage, sessionIdOf, until, supportsMultiPhoto, sha256,
 } from './harness.mjs';
 
 // config.js as the server writes it, plus test-only settings the pages read.
@@ -180,6 +181,31 @@ test('keyboard: Enter opens the phone\'s picker; focus goes to the photo; the vi
     await desktop.keyboard.press('Escape');
     await desktop.locator('#viewer').waitFor({ state: 'hidden' });
     assert.equal(await desktop.evaluate(() => document.activeElement.id), 'stage-open', 'focus back on the photo');
+  });
+});
+
+test('desktop: a download link older than ten minutes is renewed before it is used', { skip }, async (t) => {
+  await scenario(t, async (state) => {
+    const server = (state.server = await startServer());
+    const desktop = (await openContext(t, 'desktop')).page;
+    let reads = 0;
+    desktop.on('request', (req) => {
+      if (req.method() === 'GET' && /\/sessions\/[0-9a-f-]{36}$/.test(new URL(req.url()).pathname)) reads += 1;
+    });
+    await desktop.clock.install();
+    await desktop.goto(server.url + '/');
+    const phoneUrl = await readQr(desktop);
+    const phone = (await openContext(t, 'phone', { kind: 'phone' })).page;
+    await phone.goto(phoneUrl);
+    const photo = await makeImage(phone, { width: 300, height: 200, type: 'image/jpeg', name: 'renew.jpg' });
+    await phone.setInputFiles('#file-input', photo);
+    await desktop.waitForFunction(() => document.querySelector('#result-image').naturalWidth > 0);
+    await desktop.clock.fastForward('11:00');
+    const before = reads;
+    const [download] = await Promise.all([desktop.waitForEvent('download'), desktop.click('#download')]);
+    assert.ok(reads > before, 'the session was read again for a fresh link');
+    assert.equal(await download.failure(), null);
+    assert.equal(sha256(fs.readFileSync(await download.path())), sha256(fs.readFileSync(photo)));
   });
 });
 

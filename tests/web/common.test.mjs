@@ -100,3 +100,44 @@ test('errorMessageFrom reads JSON errors, S3 XML errors, or falls back to the st
   assert.equal(U.errorMessageFrom(502, 'Bad Gateway', '<html>oops</html>'), 'HTTP 502 Bad Gateway');
   assert.equal(U.errorMessageFrom(500, '', ''), 'HTTP 500');
 });
+
+test('formatProgress puts both amounts in the larger one\'s unit', () => {
+  assert.equal(U.formatProgress(1.2 * 1024 * 1024, 6.3 * 1024 * 1024), '1.2 of 6.3 MB');
+  assert.equal(U.formatProgress(0, 26 * 1024), '0 of 26 KB');
+  assert.equal(U.formatProgress(5 * 1024 * 1024, 40 * 1024 * 1024), '5 of 40 MB');
+  assert.equal(U.formatProgress(10, 900), '10 of 900 bytes');
+});
+
+test('formatTimeLeft says seconds, then minutes, and nothing it cannot know', () => {
+  assert.equal(U.formatTimeLeft(0.4), 'about 1 s left');
+  assert.equal(U.formatTimeLeft(12.4), 'about 12 s left');
+  assert.equal(U.formatTimeLeft(89), 'about 89 s left');
+  assert.equal(U.formatTimeLeft(185), 'about 3 min left');
+  assert.equal(U.formatTimeLeft(Infinity), '');
+  assert.equal(U.formatTimeLeft(NaN), '');
+  assert.equal(U.formatTimeLeft(-1), '');
+});
+
+test('shortCode: four unambiguous characters from the session id, the same on both pages', () => {
+  const id = '3f2a9c1e-7b4d-4e8a-9c21-5d6e7f809a1b';
+  assert.match(U.shortCode(id), /^[0-9ABCDEFGHJKMNPQRSTVWXYZ]{4}$/);
+  assert.equal(U.shortCode(id), U.shortCode(id.toUpperCase()));
+  assert.notEqual(U.shortCode(id), U.shortCode('3f2a8c1e-7b4d-4e8a-9c21-5d6e7f809a1b'));
+  assert.equal(U.shortCode('00000000-0000-4000-8000-000000000000'), '0000');
+  assert.equal(U.shortCode('fffff000-0000-4000-8000-000000000000'), 'ZZZZ');
+  assert.equal(U.shortCode('not a uuid'), '');
+});
+
+test('typeName: what people call the types, never a MIME type', () => {
+  assert.equal(U.typeName('image/jpeg'), 'JPEG');
+  assert.equal(U.typeName('IMAGE/HEIC'), 'HEIC');
+  assert.equal(U.typeName('image/avif'), 'AVIF');
+  assert.equal(U.typeName(''), 'image');
+  assert.equal(U.typeName('application/octet-stream'), 'image');
+});
+
+test('AVIF is recognised and allowed, as on the server', () => {
+  const b = (...parts) => Uint8Array.from(parts.flatMap((p) => typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p));
+  assert.equal(U.sniffImageType(b([0, 0, 0, 28], 'ftypavif', [0, 0, 0, 0])), 'image/avif');
+  assert.ok(U.isAllowedType('image/avif'));
+});
