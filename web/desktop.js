@@ -373,7 +373,10 @@
     badge.className = 'badge';
     badge.textContent = U.typeName(photo.contentType);
     box.appendChild(badge);
-    box.appendChild(document.createTextNode(big ? ' photo: this browser can\'t show it. Use Download to save it and open it.' : ' · no preview'));
+    var line = document.createElement('span');
+    line.textContent = big ? 'This browser can\'t show ' + U.typeName(photo.contentType) + ' photos. ' +
+      'Use Download to save it and open it.' : 'No preview';
+    box.appendChild(line);
     return box;
   }
 
