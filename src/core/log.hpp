@@ -20,8 +20,12 @@ class Logger {
  public:
   using Sink = std::function<void(std::string_view line)>;
 
-  /// A logger writing to stdout with one write(2) per line.
+  /// A logger writing to the process's log output (stdout unless set_default_output changed it)
+  /// with one write(2) per line.
   Logger();
+  /// Where Logger() loggers write from now on: a file descriptor, or -1 for nowhere (the terminal
+  /// of `qr-upload receive` is for people; its JSON logs go to --log-file or nowhere).
+  static void set_default_output(int fd);
   /// A logger writing to `sink` (tests capture lines this way).
   explicit Logger(Sink sink);
 

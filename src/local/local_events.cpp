@@ -19,10 +19,15 @@ void add_joined(json::object& object, std::string_view name, std::string_view va
   }
 }
 
+// The query as API Gateway hands it to a function: form-decoded, so '+' is a space (a browser's
+// URLSearchParams writes spaces so) and "%2B" a plus. Signatures are checked on the raw query
+// (signable_request), never on this.
 json::object decoded_query(std::string_view target) {
+  std::string raw(target_query(target));
+  for (char& c : raw)
+    if (c == '+') c = ' ';
   json::object query;
-  for (const auto& [name, value] : aws::parse_query(target_query(target)))
-    add_joined(query, name, value);
+  for (const auto& [name, value] : aws::parse_query(raw)) add_joined(query, name, value);
   return query;
 }
 

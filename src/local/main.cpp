@@ -1,223 +1,54 @@
-// qr-upload: the whole system in one binary. `qr-upload serve --help` lists the settings.
-#include <qrencode.h>
+// qr-upload: the whole system in one binary. `qr-upload serve --help` and
+// `qr-upload receive --help` list the settings.
 #include <signal.h>
 #include <sys/resource.h>
 
-#include <charconv>
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
-#include <optional>
+#include <span>
 #include <string>
 #include <thread>
 
 #include "core/log.hpp"
+#include "local/receive_command.hpp"
 #include "local/server.hpp"
+#include "local/server_options.hpp"
 
 namespace {
 
 using qr::local::ServerOptions;
 
 constexpr const char* usage = R"(usage: qr-upload serve [options]
+       qr-upload receive [DIR] [options]
 
-Sends a photo from a phone to this computer: open the printed URL on the desktop, scan the QR
-code it shows with the phone. Everything runs here: sessions in SQLite, images on disk.
+serve    Runs the pages on this computer: open the printed URL in the computer's browser, scan
+         the QR code it shows with the phone, send photos; they appear on the page at once.
+receive  For the terminal: prints a QR code here, and the photos sent from the phone land in DIR.
 
-options (each also read from the environment variable shown):
-  --port N               port to listen on; 0 picks a free one   QR_UPLOAD_PORT (8080)
-  --bind ADDRESS         address to listen on                     QR_UPLOAD_BIND (0.0.0.0)
-  --data-dir DIR         sessions.db, images, signing secret      QR_UPLOAD_DATA_DIR (./data)
-  --public-url URL       base URL the phone uses (QR code and     QR_UPLOAD_PUBLIC_URL
-                         signed URLs); default http://<LAN IP>:<port>
-  --max-upload-bytes N   largest accepted photo                   QR_UPLOAD_MAX_UPLOAD_BYTES (26214400)
-  --session-ttl-seconds N  how long a session lasts               QR_UPLOAD_SESSION_TTL_SECONDS (1800)
-  --upload-url-ttl-seconds N  lifetime of a signed upload URL    QR_UPLOAD_URL_TTL_SECONDS (300)
-  --idle-timeout-seconds N    an upload silent this long is cut  QR_UPLOAD_IDLE_TIMEOUT_SECONDS (30)
-  --web-dir DIR          the web pages                            QR_UPLOAD_WEB_DIR (built-in path)
-  --threads N            I/O threads                              QR_UPLOAD_THREADS (2)
-  --tls-cert FILE        serve HTTPS and WSS with this PEM        QR_UPLOAD_TLS_CERT
-                         certificate (chain); needs --tls-key
-  --tls-key FILE         the certificate's PEM private key        QR_UPLOAD_TLS_KEY
-  --allowed-origin URL   another origin whose pages may use the   QR_UPLOAD_ALLOWED_ORIGINS
-                         API (repeat, or commas in the variable)
-  --allowed-host NAME    another host name to answer to besides   QR_UPLOAD_ALLOWED_HOSTS
-                         the public URL's and localhost (repeat)
-  --max-connections N    open connections; 503 past it            QR_UPLOAD_MAX_CONNECTIONS (16384)
-  --max-sockets-per-session N  WebSockets per session             QR_UPLOAD_MAX_SOCKETS_PER_SESSION (4)
-  --max-open-sessions N  sessions not yet expired; 503 past it   QR_UPLOAD_MAX_OPEN_SESSIONS (1000)
-  --rate-limit N         POST /sessions and GET /upload-url per   QR_UPLOAD_RATE_LIMIT (120)
-                         client address a minute (each); 0: none
-  --min-upload-rate N    bytes/s an upload must average after     QR_UPLOAD_MIN_UPLOAD_RATE (1024)
-                         its first idle timeout; 0: none
-  --upload-deadline-seconds N  longest one upload may take        QR_UPLOAD_DEADLINE_SECONDS (900)
-  --disk-quota-bytes N   room for photos and uploads; 0: none     QR_UPLOAD_DISK_QUOTA_BYTES (10737418240)
-  --min-free-bytes N     free disk space always left; 0: none     QR_UPLOAD_MIN_FREE_BYTES (268435456)
-  -h, --help             this text
+Everything runs here: sessions in SQLite, photos on disk. `qr-upload receive --help` for its own
+options.
+
+serve's options (each also read from the environment variable shown):
 )";
-
-template <class T>
-std::optional<T> parse_number(std::string_view text) {
-  T value{};
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
-  return value;
-}
 
 int die(const std::string& message) {
   std::cerr << "qr-upload: " << message << "\n";
   return 2;
 }
 
-// The URL as a QR code in the terminal: two modules per character cell with half blocks.
-void print_qr(const std::string& text) {
-  QRcode* code = QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-  if (!code) return;
-  const int n = code->width, margin = 2;
-  auto dark = [&](int x, int y) {
-    if (x < 0 || y < 0 || x >= n || y >= n) return false;
-    return (code->data[y * n + x] & 1) != 0;
-  };
-  std::string out;
-  for (int y = -margin; y < n + margin; y += 2) {
-    for (int x = -margin; x < n + margin; ++x) {
-      const bool top = dark(x, y), bottom = dark(x, y + 1);
-      // Light modules are drawn, dark ones left blank: right for dark-background terminals.
-      out += !top && !bottom ? "\u2588" : !top ? "\u2580" : !bottom ? "\u2584" : " ";
-    }
-    out += "\n";
-  }
-  QRcode_free(code);
-  std::fputs(out.c_str(), stderr);
-}
-
 qr::local::Server* running = nullptr;
 
-int serve(int argc, char** argv) {
-  ServerOptions options;
-  options.web_dir = QR_DEFAULT_WEB_DIR;
-  struct Setting {
-    const char* flag;
-    const char* env;
-  };
-  // Environment first, flags override.
-  auto apply = [&](std::string_view flag, std::string_view value) -> std::optional<std::string> {
-    if (flag == "--port") {
-      auto v = parse_number<std::uint16_t>(value);
-      if (!v) return "--port must be a number from 0 to 65535";
-      options.port = *v;
-    } else if (flag == "--bind") {
-      options.bind_address = value;
-    } else if (flag == "--data-dir") {
-      options.data_dir = std::string(value);
-    } else if (flag == "--public-url") {
-      if (!value.starts_with("http://") && !value.starts_with("https://"))
-        return "--public-url must start with http:// or https://";
-      options.public_url = value;
-    } else if (flag == "--max-upload-bytes") {
-      auto v = parse_number<std::uint64_t>(value);
-      if (!v || *v == 0) return "--max-upload-bytes must be a positive number";
-      options.max_upload_bytes = *v;
-    } else if (flag == "--session-ttl-seconds") {
-      auto v = parse_number<std::int64_t>(value);
-      if (!v || *v <= 0) return "--session-ttl-seconds must be a positive number";
-      options.session_ttl_seconds = *v;
-    } else if (flag == "--upload-url-ttl-seconds") {
-      auto v = parse_number<std::int64_t>(value);
-      if (!v || *v <= 0 || *v > 604800) return "--upload-url-ttl-seconds must be from 1 to 604800";
-      options.upload_url_ttl_seconds = *v;
-    } else if (flag == "--idle-timeout-seconds") {
-      auto v = parse_number<int>(value);
-      if (!v || *v <= 0) return "--idle-timeout-seconds must be a positive number";
-      options.idle_timeout_seconds = *v;
-    } else if (flag == "--web-dir") {
-      options.web_dir = std::string(value);
-    } else if (flag == "--tls-cert") {
-      options.tls_cert = std::string(value);
-    } else if (flag == "--tls-key") {
-      options.tls_key = std::string(value);
-    } else if (flag == "--allowed-origin" || flag == "--allowed-host") {
-      auto& list = flag == "--allowed-origin" ? options.allowed_origins : options.allowed_hosts;
-      for (std::size_t start = 0; start <= value.size();) {
-        const auto comma = std::min(value.find(',', start), value.size());
-        if (comma > start) list.emplace_back(value.substr(start, comma - start));
-        start = comma + 1;
-      }
-      if (flag == "--allowed-origin")
-        for (const auto& origin : list)
-          if (!origin.starts_with("http://") && !origin.starts_with("https://"))
-            return "--allowed-origin must start with http:// or https://";
-    } else if (flag == "--max-connections" || flag == "--max-open-sessions") {
-      auto v = parse_number<std::size_t>(value);
-      if (!v || *v == 0) return std::string(flag) + " must be a positive number";
-      (flag == "--max-connections" ? options.max_connections : options.max_open_sessions) = *v;
-    } else if (flag == "--max-sockets-per-session" || flag == "--rate-limit") {
-      auto v = parse_number<unsigned>(value);
-      if (!v || (*v == 0 && flag == "--max-sockets-per-session"))
-        return std::string(flag) + " must be a number (0 for no rate limit)";
-      (flag == "--rate-limit" ? options.rate_limit_per_minute : options.max_sockets_per_session) =
-          *v;
-    } else if (flag == "--min-upload-rate" || flag == "--disk-quota-bytes" ||
-               flag == "--min-free-bytes") {
-      auto v = parse_number<std::uint64_t>(value);
-      if (!v) return std::string(flag) + " must be a number of bytes (0: none)";
-      (flag == "--min-upload-rate"    ? options.min_upload_rate
-       : flag == "--disk-quota-bytes" ? options.disk_quota_bytes
-                                      : options.min_free_bytes) = *v;
-    } else if (flag == "--upload-deadline-seconds") {
-      auto v = parse_number<int>(value);
-      if (!v || *v <= 0) return "--upload-deadline-seconds must be a positive number";
-      options.upload_deadline_seconds = *v;
-    } else if (flag == "--threads") {
-      auto v = parse_number<int>(value);
-      if (!v || *v < 1 || *v > 64) return "--threads must be from 1 to 64";
-      options.threads = *v;
-    } else {
-      return "unknown option " + std::string(flag) + " (see --help)";
-    }
-    return std::nullopt;
-  };
-  for (const Setting s : {Setting{"--port", "QR_UPLOAD_PORT"},
-                          {"--bind", "QR_UPLOAD_BIND"},
-                          {"--data-dir", "QR_UPLOAD_DATA_DIR"},
-                          {"--public-url", "QR_UPLOAD_PUBLIC_URL"},
-                          {"--max-upload-bytes", "QR_UPLOAD_MAX_UPLOAD_BYTES"},
-                          {"--session-ttl-seconds", "QR_UPLOAD_SESSION_TTL_SECONDS"},
-                          {"--upload-url-ttl-seconds", "QR_UPLOAD_URL_TTL_SECONDS"},
-                          {"--idle-timeout-seconds", "QR_UPLOAD_IDLE_TIMEOUT_SECONDS"},
-                          {"--web-dir", "QR_UPLOAD_WEB_DIR"},
-                          {"--threads", "QR_UPLOAD_THREADS"},
-                          {"--tls-cert", "QR_UPLOAD_TLS_CERT"},
-                          {"--tls-key", "QR_UPLOAD_TLS_KEY"},
-                          {"--allowed-origin", "QR_UPLOAD_ALLOWED_ORIGINS"},
-                          {"--allowed-host", "QR_UPLOAD_ALLOWED_HOSTS"},
-                          {"--max-connections", "QR_UPLOAD_MAX_CONNECTIONS"},
-                          {"--max-sockets-per-session", "QR_UPLOAD_MAX_SOCKETS_PER_SESSION"},
-                          {"--max-open-sessions", "QR_UPLOAD_MAX_OPEN_SESSIONS"},
-                          {"--rate-limit", "QR_UPLOAD_RATE_LIMIT"},
-                          {"--min-upload-rate", "QR_UPLOAD_MIN_UPLOAD_RATE"},
-                          {"--upload-deadline-seconds", "QR_UPLOAD_DEADLINE_SECONDS"},
-                          {"--disk-quota-bytes", "QR_UPLOAD_DISK_QUOTA_BYTES"},
-                          {"--min-free-bytes", "QR_UPLOAD_MIN_FREE_BYTES"}}) {
-    if (const char* v = std::getenv(s.env); v && *v)
-      if (auto err = apply(s.flag, v)) return die(std::string(s.env) + ": " + *err);
+int serve(std::span<char* const> args) {
+  ServerOptions defaults;
+  defaults.web_dir = qr::local::default_web_dir();
+  auto line = qr::local::parse_command_line(args, defaults);
+  if (!line) return die(line.error().detail);
+  if (line->help) {
+    std::fputs(usage, stdout);
+    std::fputs(qr::local::server_options_help, stdout);
+    return 0;
   }
-  for (int i = 2; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(usage, stdout);
-      return 0;
-    }
-    std::string flag(arg), value;
-    if (auto eq = arg.find('='); eq != std::string_view::npos) {
-      flag = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return die("missing value for " + flag + " (see --help)");
-    }
-    if (auto err = apply(flag, value)) return die(*err);
-  }
+  const ServerOptions& options = line->options;
 
   // Each WebSocket is a file descriptor: take the hard limit, not the shell's default of 1024.
   if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
@@ -251,10 +82,14 @@ int serve(int argc, char** argv) {
                          {"port", (*server)->port()},
                          {"dataDir", options.data_dir.string()},
                          {"maxUploadBytes", options.max_upload_bytes}});
-  std::fprintf(stderr, "\nqr-upload is running. Open this on your computer:\n\n    %s\n\n",
+  // No QR code here: this URL is for the computer's browser, whose page shows the code the
+  // phone scans. A phone that scanned this one would only be asked to scan another.
+  std::fprintf(stderr,
+               "\nqr-upload is running. Open this in the browser of this computer:\n\n    %s\n\n"
+               "It shows the QR code to scan with your phone. (In a terminal only? Try\n"
+               "`qr-upload receive DIR`: it prints the code here and saves the photos in DIR.)\n"
+               "\nPress Ctrl-C to stop.\n",
                url.c_str());
-  print_qr(url);
-  std::fprintf(stderr, "\nPress Ctrl-C to stop.\n");
   (*server)->run();
   log.info("stopped");
   return 0;
@@ -264,9 +99,13 @@ int serve(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
-  if (argc >= 2 && std::string_view(argv[1]) == "serve") return serve(argc, argv);
-  if (argc >= 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
+  const std::span<char* const> rest(argv + std::min(argc, 2), argv + argc);
+  const std::string_view command = argc >= 2 ? argv[1] : "";
+  if (command == "serve") return serve(rest);
+  if (command == "receive") return qr::local::receive_command(rest);
+  if (command == "--help" || command == "-h") {
     std::fputs(usage, stdout);
+    std::fputs(qr::local::server_options_help, stdout);
     return 0;
   }
   std::fputs(usage, stderr);

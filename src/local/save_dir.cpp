@@ -61,7 +61,12 @@ bool copy_all(int in, int out) {
 
 Result<SaveDir> SaveDir::open(const fs::path& dir) {
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  // The server's own files are private (umask 077); this folder is the user's, so what is made
+  // here gets the usual modes: a folder 0755, photos 0644, as a file manager would make them.
+  if (fs::create_directories(dir, ec) && !ec)
+    fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec,
+                    ec);
   if (ec) return fail(ErrorCode::invalid_input, "cannot create " + dir.string() + ": " + ec.message());
   if (!fs::is_directory(dir, ec))
     return fail(ErrorCode::invalid_input, dir.string() + " is not a folder");
@@ -79,6 +84,7 @@ Result<fs::path> SaveDir::save(const fs::path& source, std::string_view file_nam
                                 std::to_string(counter++) + ".part");
   Fd out{::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)};
   if (out.fd < 0) return std::unexpected(os_error("cannot create a file in " + dir_.string()));
+  ::fchmod(out.fd, 0644);
   auto discard = [&](Error e) -> Result<fs::path> {
     ::unlink(temp.c_str());
     return std::unexpected(std::move(e));

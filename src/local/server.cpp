@@ -15,6 +15,7 @@
 #include "core/validators.hpp"
 #include "local/lan_address.hpp"
 #include "local/listener.hpp"
+#include "local/local_desktop.hpp"
 #include "local/shared_state.hpp"
 
 namespace qr::local {
@@ -41,6 +42,10 @@ class ServerImpl final : public Server {
 
   std::uint16_t port() const override { return port_; }
   const std::string& public_url() const override { return shared_->options.public_url; }
+  Result<LocalDesktop> open_desktop(int max_uploads,
+                                    std::function<void(std::string_view)> on_message) override {
+    return open_local_desktop(*shared_, max_uploads, std::move(on_message));
+  }
 
   void set_port(std::uint16_t port) { port_ = port; }
 
@@ -103,6 +108,10 @@ class OwningServer final : public Server {
   const std::string& public_url() const override { return impl_->public_url(); }
   void run() override { impl_->run(); }
   void stop() override { impl_->stop(); }
+  Result<LocalDesktop> open_desktop(int max_uploads,
+                                    std::function<void(std::string_view)> on_message) override {
+    return impl_->open_desktop(max_uploads, std::move(on_message));
+  }
 
   asio::io_context io_{2};
   std::unique_ptr<ServerImpl> impl_;
@@ -132,10 +141,9 @@ void make_private(const fs::path& data_dir) {
     std::error_code entry_ec;
     const auto status = it->symlink_status(entry_ec);
     if (entry_ec) continue;
-    const auto want = fs::is_directory(status) ? fs::perms::owner_all
-                      : fs::is_regular_file(status)
-                          ? fs::perms::owner_read | fs::perms::owner_write
-                          : status.permissions();
+    const auto want = fs::is_directory(status)      ? fs::perms::owner_all
+                      : fs::is_regular_file(status) ? fs::perms::owner_read | fs::perms::owner_write
+                                                    : status.permissions();
     if ((status.permissions() & fs::perms::mask) != want)
       fs::permissions(it->path(), want, entry_ec);
   }

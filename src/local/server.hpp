@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,13 @@ struct ServerOptions {
   std::filesystem::path tls_key;
 };
 
+/// A desktop inside this process (`qr-upload receive`): its session and the URL its QR code
+/// carries (the phone page for that session).
+struct LocalDesktop {
+  std::string session_id;
+  std::string phone_url;
+};
+
 /// A running server. Construct with start(), then run() until stop().
 class Server {
  public:
@@ -62,6 +70,11 @@ class Server {
   virtual void run() = 0;
   /// Stops accepting and ends run().
   virtual void stop() = 0;
+  /// Creates a session for `max_uploads` photos with a desktop inside this process: every
+  /// message a desktop page would get for it is handed to `on_message` (JSON text, called on an
+  /// I/O thread). Call before run().
+  virtual Result<LocalDesktop> open_desktop(int max_uploads,
+                                            std::function<void(std::string_view)> on_message) = 0;
 };
 
 }  // namespace qr::local

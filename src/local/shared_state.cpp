@@ -55,25 +55,28 @@ std::optional<std::filesystem::path> SharedState::save_to_folder(const AcceptedU
   const auto source = objects->path_for(photo.key);
   if (!source) return std::nullopt;
   auto saved = save_dir->save(*source, photo.file_name);
-  if (!saved) {
+  boost::json::object message{{"action", "UPLOAD_SAVED"},
+                              {"sessionId", photo.session_id},
+                              {"uploadKey", photo.key}};
+  if (saved) {
+    log.info("photo saved", {{"key", photo.key}, {"savedAs", saved->string()}});
+    message["fileName"] = saved->filename().string();
+    message["savedAs"] = saved->string();
+  } else {
     // The photo is safe in the data directory and on the desktop page; say why the folder has
     // not got it.
     log.error("cannot save photo into the folder", {{"key", photo.key},
                                                     {"folder", save_dir->path().string()},
                                                     {"error", saved.error().detail}});
-    return std::nullopt;
+    message["fileName"] = photo.file_name;
+    message["error"] = "Could not save into " + save_dir->path().string() + ": " +
+                       saved.error().detail;
   }
-  log.info("photo saved", {{"key", photo.key}, {"savedAs", saved->string()}});
   // Local-only news for the desktop that proved itself with its token.
   if (auto session = sessions->get(photo.session_id);
-      session && *session && (*session)->ws_connection_id && (*session)->ws_token_bound) {
-    const boost::json::object message{{"action", "UPLOAD_SAVED"},
-                                      {"sessionId", photo.session_id},
-                                      {"uploadKey", photo.key},
-                                      {"fileName", saved->filename().string()},
-                                      {"savedAs", saved->string()}};
+      session && *session && (*session)->ws_connection_id && (*session)->ws_token_bound)
     (void)hub.send(*(*session)->ws_connection_id, boost::json::serialize(message));
-  }
+  if (!saved) return std::nullopt;
   return *saved;
 }
 

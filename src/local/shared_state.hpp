@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/log.hpp"
 #include "crypto/crypto.hpp"
@@ -38,6 +39,8 @@ struct SharedState {
   HubNotifier hub;
   handlers::Settings settings;
   std::optional<SaveDir> save_dir;  ///< --save-dir: where accepted photos are also written
+  /// In-process desktops (`receive`): kept alive here, since the hub holds weak references.
+  std::vector<std::shared_ptr<HubConnection>> local_connections;
   std::string config_js;  ///< web/config.js as served: same-origin API, the phone's URL
   Logger log;             ///< server-level events; requests get their own Logger
 

@@ -54,6 +54,21 @@ TEST(LocalEvents, HttpRequestBecomesAnApiGatewayV2EventAsAwsBuildsIt) {
   EXPECT_EQ(decoded->request_id, "req-1");
 }
 
+TEST(LocalEvents, QueryIsFormDecodedAsApiGatewayDoes) {
+  const LocalRequest request{"GET", "/upload-url?fileName=Sommer+am+See.png&tag=a%2Bb&x=%20", {},
+                             "", "r", "127.0.0.1"};
+  const json::object event = http_api_event(request);
+  const auto& query = event.at("queryStringParameters").as_object();
+  EXPECT_EQ(query.at("fileName"), "Sommer am See.png");
+  EXPECT_EQ(query.at("tag"), "a+b");
+  EXPECT_EQ(query.at("x"), " ");
+  EXPECT_EQ(event.at("rawQueryString"),
+            "fileName=Sommer+am+See.png&tag=a%2Bb&x=%20")
+      << "the raw query stays as sent";
+  const auto connect = connect_event("c", "r", "/ws?sessionId=a&token=t+u");
+  EXPECT_EQ(connect.at("queryStringParameters").at("token"), "t u");
+}
+
 TEST(LocalEvents, BodyIsCarriedVerbatimAndOmittedWhenEmpty) {
   const LocalRequest post{"POST", "/sessions", {}, R"({"maxUploads":3})", "r", "127.0.0.1"};
   const auto event = http_api_event(post);
