@@ -3,8 +3,6 @@
 
 #include <boost/json/serialize.hpp>
 
-#include <cctype>
-
 namespace qr::functions {
 namespace json = boost::json;
 namespace {
@@ -49,8 +47,8 @@ Result<ApiRequest> parse_http_event(const json::value& event) {
   auto path = string_at(*http, "path");
   if (!path) path = string_at(*root, "rawPath");
   if (!method || !path) return fail(ErrorCode::invalid_input, "event has no method or path");
+  // As sent: methods are case-sensitive (RFC 9110), so "post" is not POST.
   request.method = std::move(*method);
-  for (char& c : request.method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   request.path = std::move(*path);
   // A named stage prefixes the path (/prod/sessions); the $default stage does not.
   if (auto stage = string_at(*context, "stage"); stage && *stage != "$default") {

@@ -217,8 +217,7 @@ Result<void> DiskObjectStore::check_space(std::uint64_t bytes) {
     for (const auto& dir : {root_, tmp_})
       for (auto it = fs::recursive_directory_iterator(dir, ec);
            !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-        if (std::error_code size_ec; it->is_regular_file(size_ec))
-          used += it->file_size(size_ec);
+        if (std::error_code size_ec; it->is_regular_file(size_ec)) used += it->file_size(size_ec);
     used_bytes_ = used;
     granted_bytes_ = 0;
     counted_at_ = now;
@@ -229,7 +228,7 @@ Result<void> DiskObjectStore::check_space(std::uint64_t bytes) {
                     std::to_string(quota_bytes_) + " bytes used, " + std::to_string(bytes) +
                     " more asked");
   if (min_free_bytes_ != 0) {
-    struct statvfs vfs{};
+    struct statvfs vfs {};
     if (::statvfs(root_.c_str(), &vfs) != 0)
       return fail(ErrorCode::internal, "statvfs " + root_.string() + ": " + std::strerror(errno));
     const std::uint64_t free = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;

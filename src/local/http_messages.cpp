@@ -179,7 +179,8 @@ std::string EdgePolicy::page_policy(std::string_view host) const {
   std::string own_ws;
   if (host_allowed(host)) own_ws = " " + ws + ascii::lower(trim(host));
   const std::string public_ws =
-      " " + ws + public_origin_.substr(std::min(public_origin_.size(), public_origin_.find("://") + 3));
+      " " + ws +
+      public_origin_.substr(std::min(public_origin_.size(), public_origin_.find("://") + 3));
   return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data: " +
          public_origin_ + "; connect-src 'self' " + public_origin_ + own_ws + public_ws +
          "; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

@@ -103,7 +103,8 @@ void HttpSession::read_small_body(Next next) {
                    [self = shared_from_this(), next](beast::error_code ec, std::size_t) {
                      if (ec == http::error::body_limit)
                        return self->reply(error_json(413, "Request body too large", 11, false));
-                     if (ec && ec.category() == make_error_code(http::error::bad_chunk).category() &&
+                     if (ec &&
+                         ec.category() == make_error_code(http::error::bad_chunk).category() &&
                          ec != http::error::end_of_stream && ec != http::error::partial_message)
                        return self->refuse(400, "Bad Request");
                      if (ec) return self->close();
@@ -253,10 +254,11 @@ void HttpSession::reply(Response&& response) {
   };
   if (head_) {
     // Content-Length stays that of the GET (RFC 9110); no body follows.
-    auto serializer = std::make_shared<http::response_serializer<typename Message::body_type>>(*res);
-    http::async_write_header(stream_, *serializer,
-                             [serializer, next = std::move(next)](beast::error_code ec,
-                                                                  std::size_t n) { next(ec, n); });
+    auto serializer =
+        std::make_shared<http::response_serializer<typename Message::body_type>>(*res);
+    http::async_write_header(
+        stream_, *serializer,
+        [serializer, next = std::move(next)](beast::error_code ec, std::size_t n) { next(ec, n); });
     return;
   }
   http::async_write(stream_, *res, std::move(next));

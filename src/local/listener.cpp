@@ -60,25 +60,24 @@ void Listener::start() {
 }
 
 void Listener::do_accept() {
-  acceptor_.async_accept(
-      asio::make_strand(io_), [this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
-        if (ec == asio::error::operation_aborted) return;
-        if (!ec) {
-          if (auto slot = edge_->connections.acquire())
-            std::make_shared<HttpSession>(std::move(socket), state_, edge_, std::move(slot))
-                ->start();
-          else
-            turn_away(std::move(socket));
-          return do_accept();
-        }
-        // Out of file descriptors (EMFILE) and the like: the pending connection stays queued, so
-        // accepting again at once would spin. Say so, wait a moment, then try again.
-        state_->log.warn("accept failed; retrying shortly", {{"error", ec.message()}});
-        retry_timer_.expires_after(std::chrono::milliseconds(100));
-        retry_timer_.async_wait([this](boost::system::error_code wait_ec) {
-          if (!wait_ec) do_accept();
-        });
-      });
+  acceptor_.async_accept(asio::make_strand(io_), [this](boost::system::error_code ec,
+                                                        asio::ip::tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      if (auto slot = edge_->connections.acquire())
+        std::make_shared<HttpSession>(std::move(socket), state_, edge_, std::move(slot))->start();
+      else
+        turn_away(std::move(socket));
+      return do_accept();
+    }
+    // Out of file descriptors (EMFILE) and the like: the pending connection stays queued, so
+    // accepting again at once would spin. Say so, wait a moment, then try again.
+    state_->log.warn("accept failed; retrying shortly", {{"error", ec.message()}});
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([this](boost::system::error_code wait_ec) {
+      if (!wait_ec) do_accept();
+    });
+  });
 }
 
 void Listener::turn_away(asio::ip::tcp::socket socket) {

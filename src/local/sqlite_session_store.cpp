@@ -18,8 +18,8 @@ constexpr const char* wal_size_limit = "PRAGMA journal_size_limit=4194304";
 
 // What to do about a database file that cannot be used, for the start-up error.
 constexpr std::string_view unusable_hint =
-    " It is not a usable qr-upload database: stop the server, move the file aside (its sessions are "
-    "lost) or restore it from a backup, then start again.";
+    " It is not a usable qr-upload database: stop the server, move the file aside (its "
+    "sessions are lost) or restore it from a backup, then start again.";
 
 constexpr const char* schema = R"sql(
 CREATE TABLE IF NOT EXISTS sessions (
@@ -132,7 +132,7 @@ Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(
   // there is none. Its WAL may hold every page (a crash before the first checkpoint): then the
   // file is fine.
   if (struct stat st{}; ::stat(path.c_str(), &st) == 0 && st.st_size == 0) {
-    struct stat wal{};
+    struct stat wal {};
     const std::string wal_path = path.string() + "-wal";
     if (::stat(wal_path.c_str(), &wal) != 0 || wal.st_size == 0)
       return fail(ErrorCode::internal,
@@ -151,13 +151,14 @@ Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(
   // WAL with synchronous=NORMAL: a commit is durable against a crash of this process, and the
   // database stays consistent across power loss (the last commits may then be lost).
   // No automatic checkpoints on the serving connection: a background thread does them.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                             "PRAGMA busy_timeout=5000", "PRAGMA wal_autocheckpoint=0",
-                             wal_size_limit}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000",
+        "PRAGMA wal_autocheckpoint=0", wal_size_limit}) {
     if (sqlite3_exec(db, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
       Error e = sqlite_error(db, pragma);
       sqlite3_close(db);
-      e.detail = "cannot open " + path.string() + ": " + e.detail + "." + std::string(unusable_hint);
+      e.detail =
+          "cannot open " + path.string() + ": " + e.detail + "." + std::string(unusable_hint);
       return std::unexpected(std::move(e));
     }
   }
@@ -316,8 +317,7 @@ Result<void> SqliteSessionStore::add_missing_columns() {
     const bool present = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
     if (present) continue;
-    const std::string sql =
-        std::string("ALTER TABLE sessions ADD COLUMN ") + name + " " + type;
+    const std::string sql = std::string("ALTER TABLE sessions ADD COLUMN ") + name + " " + type;
     if (auto r = exec(sql.c_str()); !r) return r;
   }
   return {};
@@ -341,8 +341,9 @@ Result<void> SqliteSessionStore::write_locked(const Session& s, bool insert) {
   bind_int(st, 11, s.upload_size);
   sqlite3_bind_int64(st, 12, s.max_uploads);
   sqlite3_bind_int64(st, 13, s.upload_count);
-  bind_text(st, 14, s.uploads.empty() ? std::nullopt
-                                      : std::optional<std::string>(encode_upload_slots(s.uploads)));
+  bind_text(st, 14,
+            s.uploads.empty() ? std::nullopt
+                              : std::optional<std::string>(encode_upload_slots(s.uploads)));
   bind_text(st, 15, s.uploader_token_hash);
   const int rc = sqlite3_step(st);
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || (rc == SQLITE_CONSTRAINT && insert))

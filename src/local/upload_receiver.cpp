@@ -20,7 +20,11 @@ constexpr std::string_view out_of_space =
 UploadReceiver::UploadReceiver(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                http::request_parser<http::empty_body>&& header,
                                std::shared_ptr<SharedState> state)
-    : stream_(stream), buffer_(buffer), parser_(std::move(header)), state_(std::move(state)) {}
+    : stream_(stream),
+      buffer_(buffer),
+      parser_(std::move(header)),
+      state_(std::move(state)),
+      cutoff_(stream.get_executor()) {}
 
 void UploadReceiver::start(Done done) {
   done_ = std::move(done);
@@ -38,7 +42,8 @@ void UploadReceiver::start(Done done) {
   // Out of room (the photo quota, or the disk's free-space floor): refused before a byte is
   // written, so a full disk never cuts an upload off half-way without a word.
   if (auto room = state_->objects->check_space(parser_.content_length().value_or(max)); !room) {
-    state_->log.warn("upload refused: out of space", {{"key", key_}, {"error", room.error().detail}});
+    state_->log.warn("upload refused: out of space",
+                     {{"key", key_}, {"error", room.error().detail}});
     return answer(error_json(507, out_of_space, v, false));
   }
 
@@ -85,15 +90,22 @@ void UploadReceiver::read_some() {
         duration<double>(static_cast<double>(received_) / static_cast<double>(o.min_upload_rate)));
     until = std::min(until, started_ + std::max<steady_clock::duration>(grace, earned));
   }
-  if (until <= now) {
-    discard();
-    state_->log.warn("upload cut off: too slow", {{"key", key_}, {"bytes", received_}});
-    return answer(error_json(408, "Upload too slow", 11, false));
-  }
-  stream_.expires_at(until);
+  if (until <= now) return cut_off();
+  // The stream's own timeout closes the socket, which would lose the answer: a timer of ours
+  // cancels the read instead, and the stream's is only a backstop.
+  stream_.expires_at(until + seconds(5));
+  cutoff_.expires_at(until);
+  cutoff_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec) return;
+    self->cut_ = true;
+    beast::error_code ignored;
+    self->stream_.socket().cancel(ignored);
+  });
   http::async_read_some(stream_, buffer_, parser_,
                         [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                           self->received_ += n;
+                          self->cutoff_.cancel();
+                          if (self->cut_) return self->cut_off();
                           if (ec == http::error::body_limit) {
                             self->discard();
                             return self->answer(error_json(413, "File too large", 11, false));
@@ -104,10 +116,6 @@ void UploadReceiver::read_some() {
                             self->state_->log.error("upload cut off: disk full",
                                                     {{"key", self->key_}, {"error", ec.message()}});
                             return self->answer(error_json(507, out_of_space, 11, false));
-                          }
-                          if (ec == beast::error::timeout) {
-                            self->discard();
-                            return self->answer(error_json(408, "Upload too slow", 11, false));
                           }
                           if (ec) return self->abort();
                           if (!self->parser_.is_done()) return self->read_some();
@@ -127,6 +135,13 @@ void UploadReceiver::finish() {
   }
   const auto verdict = state_->store_upload(temp_, key_, size);
   answer(json_response(verdict.status, verdict.body, req.version(), req.keep_alive()));
+}
+
+// Too slow, stalled, or past its deadline: answered 408 and nothing of it is kept.
+void UploadReceiver::cut_off() {
+  discard();
+  state_->log.warn("upload cut off: too slow", {{"key", key_}, {"bytes", received_}});
+  answer(error_json(408, "Upload too slow", 11, false));
 }
 
 // Drops what was received so far; nothing of it ever becomes an object.

@@ -3,6 +3,7 @@
 // to a temporary file in constant memory (64 KiB reads), renamed into place only when complete,
 // then announced as S3 would announce it; the router's check decides what the PUT answers.
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -40,6 +41,7 @@ class UploadReceiver final : public std::enable_shared_from_this<UploadReceiver>
   void read_some();
   void finish();
   void discard();
+  void cut_off();
   void answer(StringResponse response);
   void abort();
 
@@ -52,6 +54,8 @@ class UploadReceiver final : public std::enable_shared_from_this<UploadReceiver>
   std::filesystem::path temp_;
   std::chrono::steady_clock::time_point started_{};  // the first read of the body
   std::uint64_t received_ = 0;                       // bytes of it so far
+  boost::asio::steady_timer cutoff_;                 // when it is too slow or too long
+  bool cut_ = false;
 };
 
 }  // namespace qr::local
