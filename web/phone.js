@@ -356,8 +356,8 @@
           item.state = 'confirming';
           renderItem(item);
           updateProgress();
-          confirmAccepted(grant.uploadKey).then(function (ok) {
-            if (ok) sent(item);
+          confirmAccepted(grant.uploadKey, cfg.confirmTimeoutMs).then(function (verdict) {
+            if (verdict === 'yes') sent(item);
             else if (item.state === 'confirming') {
               failItem(item, 'unconfirmed', quoted(item) + ' was sent but not accepted yet: this phone couldn\'t ' +
                 'confirm that your computer has it. Check your computer; send it again only if it is not there.', true);
@@ -384,12 +384,24 @@
       };
       req.onerror = function () {
         item.xhr = null;
-        if (!current.cancelled) {
-          failItem(item, 'network', 'The connection dropped while sending ' + quoted(item) +
-            '. Check the Wi-Fi and retry.', true);
-        }
-        updateProgress();
-        resolve();
+        if (current.cancelled) return resolve();
+        // The answer was lost, not necessarily the photo (Wi-Fi gone just as it finished): ask
+        // the computer before saying anything. Briefly when the bytes plainly did not all go out.
+        var allOut = item.loaded >= item.size * 0.99;
+        item.state = 'confirming';
+        renderItem(item);
+        confirmAccepted(grant.uploadKey, allOut ? cfg.confirmTimeoutMs : 2500).then(function (verdict) {
+          if (verdict === 'yes') sent(item);
+          else if (verdict === 'no' && !allOut) {
+            failItem(item, 'network', 'The connection dropped while sending ' + quoted(item) +
+              '. Check the Wi-Fi and retry.', true);
+          } else {
+            failItem(item, 'unconfirmed', 'This phone couldn\'t confirm that your computer has ' + quoted(item) +
+              ': the connection dropped. Check your computer; send it again only if it is not there.', true);
+          }
+          updateProgress();
+          resolve();
+        });
       };
       req.ontimeout = req.onerror;
       req.onabort = function () { item.xhr = null; resolve(); };
@@ -411,9 +423,11 @@
   // deleted and never appears.
   var waiting = [];
   var confirmTimer = null;
-  function confirmAccepted(uploadKey) {
+  // Resolves 'yes' (listed), 'no' (the session was read and never listed it) or 'unknown' (the
+  // session could not be read).
+  function confirmAccepted(uploadKey, withinMs) {
     return new Promise(function (resolve) {
-      waiting.push({ key: uploadKey, deadline: Date.now() + cfg.confirmTimeoutMs, resolve: resolve });
+      waiting.push({ key: uploadKey, deadline: Date.now() + withinMs, resolve: resolve, reached: false });
       if (!confirmTimer) pollConfirm();
     });
   }
@@ -423,16 +437,18 @@
     var url = cfg.apiBase + '/sessions/' + encodeURIComponent(sessionId);
     U.requestJson(url).then(function (data) {
       var keys = (data.uploads || []).map(function (u) { return u.uploadKey; });
-      if (data.status === 'COMPLETED' && data.uploadKey) keys.push(data.uploadKey);
+      // A single-photo session of a server without the uploads list names its one photo.
+      if (!data.uploads && data.status === 'COMPLETED' && data.uploadKey) keys.push(data.uploadKey);
       if (typeof data.maxUploads === 'number') {
         remaining = Math.max(0, data.maxUploads - (typeof data.uploadCount === 'number' ? data.uploadCount : keys.length));
       }
       return keys;
-    }, function () { return []; }).then(function (keys) {
+    }, function () { return null; }).then(function (keys) {
       var now = Date.now();
       waiting = waiting.filter(function (w) {
-        if (keys.indexOf(w.key) >= 0) { w.resolve(true); return false; }
-        if (now >= w.deadline) { w.resolve(false); return false; }
+        if (keys) w.reached = true;
+        if (keys && keys.indexOf(w.key) >= 0) { w.resolve('yes'); return false; }
+        if (now >= w.deadline) { w.resolve(w.reached ? 'no' : 'unknown'); return false; }
         return true;
       });
       if (waiting.length) confirmTimer = setTimeout(pollConfirm, CONFIRM_POLL_MS);

@@ -106,6 +106,11 @@ test('multi-photo: five photos picked at once arrive with their names, byte-iden
     await phone.locator('#success').waitFor({ state: 'visible' });
     await desktop.waitForFunction(() => document.querySelectorAll('#photo-grid .tile').length === 6);
 
+    // A reload keeps the claim (the uploader token in sessionStorage): still this phone's code.
+    await phone.reload();
+    await phone.locator('#choose').waitFor({ state: 'visible' });
+    assert.match(await phone.textContent('#sent-so-far'), /6 photos sent so far/);
+
     // Download all: one ZIP holding every photo under its name, byte-identical.
     const [download] = await Promise.all([desktop.waitForEvent('download'), desktop.click('#download-all')]);
     assert.match(download.suggestedFilename(), /^photos-\d{8}-\d{4}\.zip$/);

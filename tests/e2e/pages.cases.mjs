@@ -306,3 +306,37 @@ test('phone: couldn\'t confirm is not called a refusal', { skip }, async (t) => 
     assert.doesNotMatch(text, /not a supported image|image\/|session not found/i);
   });
 });
+
+test('phone: an answer lost after the whole photo went out is checked with the computer, not called a failure', { skip }, async (t) => {
+  await scenario(t, async (state) => {
+    const server = (state.server = await startServer());
+    if (!(await supportsMultiPhoto(server))) return t.skip('the server under test has no multi-photo sessions yet');
+    const desktop = (await openContext(t, 'desktop')).page;
+    await desktop.goto(server.url + '/');
+    const phoneUrl = await readQr(desktop);
+    const phone = (await openContext(t, 'phone', { kind: 'phone' })).page;
+    // The photo reaches the server; its answer never reaches the page (Wi-Fi lost at that
+    // moment): the upload's XMLHttpRequest reports an error once the real request is done.
+    await phone.addInitScript(() => {
+      const open = XMLHttpRequest.prototype.open;
+      const send = XMLHttpRequest.prototype.send;
+      XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+        this.__lose = method === 'PUT' && /\/objects\//.test(url);
+        return open.call(this, method, url, ...rest);
+      };
+      XMLHttpRequest.prototype.send = function (body) {
+        if (this.__lose) {
+          const onerror = this.onerror;
+          this.onload = function () { onerror.call(this); };
+        }
+        return send.call(this, body);
+      };
+    });
+    await phone.goto(phoneUrl);
+    await phone.setInputFiles('#file-input', await makeImage(phone, { width: 320, height: 240, type: 'image/jpeg', name: 'lost-answer.jpg' }));
+    await phone.waitForFunction(() => !document.querySelector('#success').hidden || !document.querySelector('#failure').hidden);
+    await desktop.waitForFunction(() => document.querySelector('#result-name').textContent === 'lost-answer.jpg');
+    assert.equal(await phone.locator('#failure').isVisible(), false, 'not called a failure: the computer has it');
+    assert.match(await phone.textContent('#success'), /sent/i);
+  });
+});
