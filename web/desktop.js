@@ -300,6 +300,10 @@
 
   function renderCounts() {
     var n = photos.length;
+    if (typeof raw.saveDir === 'string' && raw.saveDir && ui.savedNote.hidden) {
+      ui.savedNote.textContent = 'Photos are also saved on this computer, in ' + raw.saveDir;
+      ui.savedNote.hidden = false;
+    }
     ui.resultTitle.textContent = n === 1 ? 'Photo received' : n + ' photos received';
     ui.downloadAll.hidden = n < 2;
     ui.gridTitle.hidden = n < 2;

@@ -273,7 +273,7 @@ const server = http.createServer((req, res) => {
   if (req.method === 'GET') {
     if (p === '/config.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript' });
-      return res.end(`window.QR_UPLOAD_CONFIG = ${JSON.stringify({ apiBase: '', wsUrl: '', phoneUrl: baseUrl + '/phone.html', maxUploadBytes: maxBytes })};\n`);
+      return res.end(`window.QR_UPLOAD_CONFIG = ${JSON.stringify({ apiBase: '', wsUrl: '', phoneUrl: baseUrl + '/phone.html', maxUploadBytes: maxBytes, ...(saveDir ? { saveDir: path.resolve(saveDir) } : {}) })};\n`);
     }
     const file = path.join(webDir, p === '/' ? 'index.html' : path.normalize(p).replace(/^(\.\.[/\\])+/, ''));
     if (file.startsWith(webDir) && fs.existsSync(file) && fs.statSync(file).isFile()) {

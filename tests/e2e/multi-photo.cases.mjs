@@ -287,7 +287,7 @@ test('multi-photo: with --save-dir the desktop says where each photo was saved',
     await phone.goto(phoneUrl);
     const photo = await makeImage(phone, { width: 320, height: 240, type: 'image/jpeg', name: 'saved-IMG_7.jpg' });
     await phone.setInputFiles('#file-input', { name: 'IMG_7.jpg', mimeType: 'image/jpeg', buffer: fs.readFileSync(photo) });
-    await desktop.locator('#saved-note').waitFor({ state: 'visible' });
+    await desktop.waitForFunction(() => document.querySelector('#saved-note').textContent.startsWith('Saved to '));
     const note = await desktop.textContent('#saved-note');
     assert.ok(note.startsWith('Saved to '), note);
     const savedAs = note.slice('Saved to '.length);
