@@ -13,7 +13,7 @@ packages=(cmake ninja-build g++ pkg-config
   libssl-dev libsqlite3-dev libqrencode-dev)
 if ((want_tests)); then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev
-    python3 python3-botocore python3-yaml clang-format chromium zip unzip binutils wrk openssl ca-certificates advancecomp shellcheck)
+    python3 python3-botocore python3-yaml clang-format chromium zip unzip binutils wrk openssl ca-certificates advancecomp shellcheck clang-16 libclang-rt-16-dev)
 fi
 
 missing=()
