@@ -2,7 +2,9 @@
 //
 // The interface is synchronous (a Lambda handles one event at a time) but the I/O is Asio's
 // asynchronous operations run on a private io_context, because that is how Beast puts a timeout
-// on each step (tcp_stream::expires_after) without threads.
+// on each step (tcp_stream::expires_after) without threads. The one exception is the blocking
+// mode of the Runtime API client, which wants no timeout at all: there the same parser and
+// serializer run over plain blocking socket calls.
 
 #include "aws/http_client.hpp"
 
@@ -96,6 +98,7 @@ class BeastHttpClient final : public HttpClient {
   BeastHttpClient(Endpoint endpoint, HttpClientOptions options)
       : endpoint_(std::move(endpoint)),
         options_(std::move(options)),
+        host_(endpoint_.authority()),
         literal_(ip_literal(endpoint_.host)),
         resolver_(ioc_) {
     // Room for a whole typical response (an event, a DynamoDB item) in the first read; Beast
@@ -119,7 +122,7 @@ class BeastHttpClient final : public HttpClient {
       return fail(ErrorCode::invalid_input, "unknown HTTP method " + request.method);
     }
     http::request<http::string_body> req{verb, request.target, 11};
-    req.set(http::field::host, endpoint_.authority());
+    req.set(http::field::host, host_);
     for (const auto& [name, value] : request.headers) req.insert(name, value);
     req.body() = request.body;
     req.keep_alive(options_.keep_alive);
@@ -166,15 +169,10 @@ class BeastHttpClient final : public HttpClient {
   }
 
   // Runs queued operations until `done`, or gives up after `limit` by cancelling them (the
-  // resolver has no timeout of its own; the streams also have expires_after). No limit: until
-  // done, however long that takes.
-  void run_until(const bool& done, std::optional<milliseconds> limit) {
+  // resolver has no timeout of its own; the streams also have expires_after).
+  void run_until(const bool& done, milliseconds limit) {
     ioc_.restart();
-    if (!limit) {
-      ioc_.run();
-      return;
-    }
-    ioc_.run_for(*limit);
+    ioc_.run_for(limit);
     if (!done) {
       resolver_.cancel();
       if (tls_) beast::get_lowest_layer(*tls_).cancel();
@@ -185,10 +183,9 @@ class BeastHttpClient final : public HttpClient {
   }
 
   // A little longer than the stream's own timer, which is the one meant to fire.
-  static std::optional<milliseconds> grace(std::optional<milliseconds> limit) {
-    if (!limit) return std::nullopt;
-    return *limit + milliseconds{100};
-  }
+  static milliseconds grace(milliseconds limit) { return limit + milliseconds{100}; }
+
+  bool blocking() const { return options_.blocking && !endpoint_.tls; }
 
   Result<void> resolve(std::vector<tcp::endpoint>& out) {
     // An address needs no resolver (whose first use starts a thread): the Runtime API is
@@ -197,8 +194,14 @@ class BeastHttpClient final : public HttpClient {
       out.emplace_back(*literal_, endpoint_.port);
       return {};
     }
-    bool done = false;
     error_code ec;
+    if (blocking()) {
+      for (const auto& r : resolver_.resolve(endpoint_.host, std::to_string(endpoint_.port), ec))
+        out.push_back(r.endpoint());
+      if (ec) return fail(ErrorCode::unavailable, describe("resolve", ec));
+      return {};
+    }
+    bool done = false;
     resolver_.async_resolve(endpoint_.host, std::to_string(endpoint_.port),
                             [&](error_code e, const tcp::resolver::results_type& results) {
                               ec = e;
@@ -211,8 +214,16 @@ class BeastHttpClient final : public HttpClient {
   }
 
   Result<void> connect_tcp(beast::tcp_stream& stream, const std::vector<tcp::endpoint>& to) {
-    bool done = false;
     error_code ec;
+    if (blocking()) {
+      // A socket that never sees an asynchronous operation stays in blocking mode: each later
+      // send and receive is one system call.
+      net::connect(stream.socket(), to, ec);
+      if (ec) return fail_connect("connect", ec);
+      stream.socket().set_option(tcp::no_delay(true), ec);
+      return {};
+    }
+    bool done = false;
     stream.expires_after(options_.connect_timeout);
     stream.async_connect(to, [&](error_code e, const tcp::endpoint&) {
       ec = e;
@@ -270,11 +281,7 @@ class BeastHttpClient final : public HttpClient {
     // A HEAD response announces a length but carries no body.
     if (req.method() == http::verb::head) parser.skip(true);
     bool done = false;
-    if (options_.read_timeout) {
-      tcp_layer.expires_after(*options_.read_timeout);
-    } else {
-      tcp_layer.expires_never();
-    }
+    tcp_layer.expires_after(options_.read_timeout);
     // Header and body go out together: Beast serialises a string body with its header into
     // one gathered write (and ssl_stream flattens them into one TLS record).
     http::async_write(stream, req, [&](error_code e, std::size_t) {
@@ -294,10 +301,26 @@ class BeastHttpClient final : public HttpClient {
     return parser.release();
   }
 
+  // The blocking exchange (options.blocking): the same parser, plain socket calls, no timer.
+  http::response<http::string_body> exchange_blocking(http::request<http::string_body>& req,
+                                                      error_code& ec) {
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(header_limit);
+    parser.body_limit(options_.max_body);
+    if (req.method() == http::verb::head) parser.skip(true);
+    // One gathered write: header and body in one sendmsg.
+    http::write(plain_->socket(), req, ec);
+    if (ec) return {};
+    http::read(plain_->socket(), buffer_, parser, ec);
+    if (ec) return {};
+    return parser.release();
+  }
+
   http::response<http::string_body> exchange(http::request<http::string_body>& req,
                                              error_code& ec) {
     ec = {};
     if (tls_) return exchange_on(*tls_, req, ec);
+    if (blocking()) return exchange_blocking(req, ec);
     return exchange_on(*plain_, req, ec);
   }
 
@@ -320,6 +343,7 @@ class BeastHttpClient final : public HttpClient {
 
   Endpoint endpoint_;
   HttpClientOptions options_;
+  std::string host_;                         // the Host header, computed once
   std::optional<net::ip::address> literal_;  // the host, when it is an IP address
   net::io_context ioc_;
   tcp::resolver resolver_;

@@ -18,10 +18,10 @@ constexpr std::string_view user_agent = "qr-upload-lambda/0.1";
 
 aws::HttpClientOptions runtime_api_options() {
   aws::HttpClientOptions options;
-  // No read timeout: GET /next blocks until an event arrives, and the sandbox is frozen in
-  // between, so any timer would fire spuriously on thaw. The Runtime API is on loopback and
-  // answers the POSTs at once.
-  options.read_timeout = std::nullopt;
+  // Blocking calls and no timeout at all: GET /next blocks until an event arrives, and the
+  // sandbox is frozen in between, so any timer would fire spuriously on thaw. The Runtime API is
+  // on loopback and answers the POSTs at once.
+  options.blocking = true;
   // Events are at most 6 MB (synchronous invocations); leave room for the JSON around them.
   options.max_body = 16 * 1024 * 1024;
   return options;
@@ -47,14 +47,22 @@ RuntimeClient::RuntimeClient(std::string_view endpoint) {
     return;
   }
   http_ = aws::make_http_client(*parsed, runtime_api_options());
+  post_ = std::make_unique<aws::HttpRequest>(aws::HttpRequest{
+      "POST",
+      {},
+      {{"User-Agent", std::string(user_agent)}, {"Content-Type", "application/json"}},
+      {}});
 }
 
 RuntimeClient::~RuntimeClient() = default;
 
 Result<NextEvent> RuntimeClient::next() {
   if (endpoint_error_) return std::unexpected(*endpoint_error_);
-  static const std::string target = std::string(api_prefix) + "/invocation/next";
-  auto response = http_->send({"GET", target, {{"User-Agent", std::string(user_agent)}}, {}});
+  static const aws::HttpRequest request{"GET",
+                                        std::string(api_prefix) + "/invocation/next",
+                                        {{"User-Agent", std::string(user_agent)}},
+                                        {}};
+  auto response = http_->send(request);
   if (!response) return std::unexpected(response.error());
   if (response->status != 200) {
     return qr::fail(
@@ -78,15 +86,15 @@ Result<NextEvent> RuntimeClient::next() {
 Result<void> RuntimeClient::post(std::string_view target, std::string_view body,
                                  std::string_view function_error_type) {
   if (endpoint_error_) return std::unexpected(*endpoint_error_);
-  aws::HttpRequest request{
-      "POST",
-      std::string(target),
-      {{"User-Agent", std::string(user_agent)}, {"Content-Type", "application/json"}},
-      std::string(body)};
+  // One request object for every POST: its strings keep their capacity between events.
+  aws::HttpRequest& request = *post_;
+  request.target.assign(target);
+  request.headers.resize(2);  // User-Agent and Content-Type, set once
   if (!function_error_type.empty()) {
     request.headers.emplace_back("Lambda-Runtime-Function-Error-Type",
                                  std::string(function_error_type));
   }
+  request.body.assign(body);
   auto response = http_->send(request);
   if (!response) return std::unexpected(response.error());
   // 202 Accepted is the documented answer; 413 means the response was too large.

@@ -12,6 +12,7 @@
 
 namespace qr::aws {
 class HttpClient;
+struct HttpRequest;
 }  // namespace qr::aws
 
 namespace qr::lambda {
@@ -41,6 +42,8 @@ class RuntimeClient final : public EventSource {
 
   std::unique_ptr<aws::HttpClient> http_;  // null when the endpoint did not parse
   std::optional<Error> endpoint_error_;
+  // Reused by every POST, so its strings keep their capacity from one event to the next.
+  std::unique_ptr<aws::HttpRequest> post_;
 };
 
 }  // namespace qr::lambda

@@ -123,6 +123,37 @@ TEST(HttpClient, NewConnectionPerRequestWhenKeepAliveIsOff) {
   EXPECT_EQ(server.connections(), 3);
 }
 
+TEST(HttpClient, BlockingModeKeepsAliveAndReopensAConnectionTheServerClosed) {
+  qr::aws::HttpClientOptions options;
+  options.blocking = true;
+  RawServer kept(100);
+  auto http = qr::aws::make_http_client({false, "127.0.0.1", kept.port(), ""}, options);
+  for (int i = 0; i < 3; ++i) {
+    auto r = http->send({"GET", "/x", {}, {}});
+    ASSERT_TRUE(r) << r.error().detail;
+    EXPECT_EQ(r->body, "ok");
+  }
+  EXPECT_EQ(kept.connections(), 1);
+
+  RawServer closing(1);  // closes after every response, without saying so
+  auto again = qr::aws::make_http_client({false, "127.0.0.1", closing.port(), ""}, options);
+  for (int i = 0; i < 3; ++i) {
+    auto r = again->send({"POST", "/x", {}, {}});
+    ASSERT_TRUE(r) << i << ": " << r.error().detail;
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_EQ(closing.connections(), 3);
+}
+
+TEST(HttpClient, BlockingRefusedConnectionIsUnavailable) {
+  qr::aws::HttpClientOptions options;
+  options.blocking = true;
+  auto http = qr::aws::make_http_client({false, "127.0.0.1", 1, ""}, options);
+  auto r = http->send({"GET", "/", {}, {}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, qr::ErrorCode::unavailable);
+}
+
 TEST(HttpClient, ReadTimeoutIsUnavailable) {
   RawServer server(1, /*silent=*/true);
   qr::aws::HttpClientOptions options;
