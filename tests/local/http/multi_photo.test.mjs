@@ -66,7 +66,7 @@ test('photos of one scan land in the folder under their names, never over each o
     assert.equal(fs.readFileSync(path.join(folder, 'IMG_4821.JPG'), 'utf8'), 'the user\'s own file');
     assert.ok(fs.readFileSync(path.join(folder, 'IMG_4821 (2).JPG')).equals(a));
     assert.ok(fs.readFileSync(path.join(folder, 'passwd.jpg')).equals(b));
-    assert.equal(fs.statSync(path.join(folder, 'passwd.jpg')).mode & 0o777, 0o644);
+    assert.equal(fs.statSync(path.join(folder, 'passwd.jpg')).mode & 0o777, 0o600, 'private to the user');
     assert.deepEqual(fs.readdirSync(folder).sort(), ['IMG_4821 (2).JPG', 'IMG_4821.JPG', 'passwd.jpg']);
 
     await waitFor(() => desk.actions().filter((x) => x === 'UPLOAD_SAVED').length === 2, 5000, 'UPLOAD_SAVED twice');
