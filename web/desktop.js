@@ -23,8 +23,7 @@
   var HELP_AFTER_MS = Number(raw.helpAfterMs) > 0 ? Number(raw.helpAfterMs) : 60000;
   // An expired code with nothing pending is replaced by itself this many times in a row, then the
   // page waits for a person to press "New code" (an unattended tab does not make codes forever).
-  var AUTO_RENEW_MAX = Number(raw.autoRenewMax) >= 0 && raw.autoRenewMax !== '' && raw.autoRenewMax !== null &&
-    raw.autoRenewMax !== undefined ? Number(raw.autoRenewMax) : 3;
+  var AUTO_RENEW_MAX = typeof raw.autoRenewMax === 'number' && raw.autoRenewMax >= 0 ? raw.autoRenewMax : 3;
   var BASE_TITLE = document.title;
   var favicon = document.getElementById('favicon');
   var BASE_ICON = favicon ? favicon.href : '';
