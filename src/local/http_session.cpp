@@ -42,20 +42,41 @@ std::string_view mime_for(const fs::path& file) {
 
 }  // namespace
 
+namespace {
+Stream make_stream(tcp::socket socket, asio::ssl::context* tls) {
+  if (tls) return Stream(beast::tcp_stream(std::move(socket)), *tls);
+  return Stream(beast::tcp_stream(std::move(socket)));
+}
+}  // namespace
+
 HttpSession::HttpSession(tcp::socket socket, std::shared_ptr<SharedState> state,
-                         std::shared_ptr<Edge> edge, ConnectionCount::Slot slot)
-    : stream_(std::move(socket)),
+                         std::shared_ptr<Edge> edge, ConnectionCount::Slot slot,
+                         asio::ssl::context* tls)
+    : stream_(make_stream(std::move(socket), tls)),
       state_(std::move(state)),
       edge_(std::move(edge)),
       slot_(std::move(slot)) {
   beast::error_code ec;
-  const auto remote = stream_.socket().remote_endpoint(ec);
+  const auto remote = stream_.tcp().socket().remote_endpoint(ec);
   if (!ec) source_ip_ = remote.address().to_string();
 }
 
 void HttpSession::start() {
-  asio::dispatch(stream_.get_executor(),
-                 beast::bind_front_handler(&HttpSession::do_read_header, shared_from_this()));
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    // A client that never finishes the handshake is cut off like one that never sends a header.
+    self->stream_.tcp().expires_after(std::chrono::seconds(10));
+    self->stream_.async_handshake(
+        beast::bind_front_handler(&HttpSession::on_handshake, self->shared_from_this()));
+  });
+}
+
+void HttpSession::on_handshake(beast::error_code ec) {
+  if (ec) {
+    beast::error_code ignored;
+    stream_.tcp().socket().close(ignored);
+    return;
+  }
+  do_read_header();
 }
 
 void HttpSession::do_read_header() {
@@ -64,7 +85,7 @@ void HttpSession::do_read_header() {
   // Beast's default 1 MiB body limit would be checked against Content-Length as soon as the
   // header is parsed, before a route can answer; each route sets its own limit instead.
   header_parser_->body_limit(boost::none);
-  stream_.expires_after(header_timeout);
+  stream_.tcp().expires_after(header_timeout);
   http::async_read_header(stream_, buffer_, *header_parser_,
                           beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
 }
@@ -98,7 +119,7 @@ void HttpSession::read_small_body(Next next) {
     return reply(error_json(413, "Request body too large", header_parser_->get().version(), false));
   body_parser_.emplace(std::move(*header_parser_));
   body_parser_->body_limit(max_api_body);
-  stream_.expires_after(std::chrono::seconds(state_->options.idle_timeout_seconds));
+  stream_.tcp().expires_after(std::chrono::seconds(state_->options.idle_timeout_seconds));
   http::async_read(stream_, buffer_, *body_parser_,
                    [self = shared_from_this(), next](beast::error_code ec, std::size_t) {
                      if (ec == http::error::body_limit)
@@ -234,7 +255,7 @@ void HttpSession::start_upload() {
 }
 
 void HttpSession::upgrade(Request req) {
-  auto session = std::make_shared<WebSocketSession>(stream_.release_socket(), state_, edge_,
+  auto session = std::make_shared<WebSocketSession>(std::move(stream_), state_, edge_,
                                                     std::move(slot_), state_->new_id());
   session->start(std::move(req));
 }
@@ -247,7 +268,7 @@ void HttpSession::reply(Response&& response) {
   auto res = std::make_shared<Message>(std::forward<Response>(response));
   finish_headers(res->base(), edge_->policy, origin_, host_, page_);
   const bool keep = res->keep_alive();
-  stream_.expires_after(header_timeout);
+  stream_.tcp().expires_after(header_timeout);
   auto next = [self = shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
     if (ec || !keep) return self->close();
     self->do_read_header();
@@ -274,23 +295,24 @@ void HttpSession::refuse(unsigned status, std::string_view message) {
 // reset, and the client would lose the error response it was just sent.
 void HttpSession::close() {
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::chrono::seconds(5));
+  // (Under TLS too: the answer was whole, and the rest of the connection is only discarded.)
+  stream_.tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.tcp().expires_after(std::chrono::seconds(5));
   drain();
 }
 
 void HttpSession::drain() {
   drain_buffer_.resize(16 * 1024);
-  stream_.async_read_some(asio::buffer(drain_buffer_),
-                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                            self->drained_ += n;
-                            if (ec || self->drained_ > max_drain_bytes) {
-                              beast::error_code ignored;
-                              self->stream_.socket().close(ignored);
-                              return;
-                            }
-                            self->drain();
-                          });
+  stream_.tcp().async_read_some(asio::buffer(drain_buffer_),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                  self->drained_ += n;
+                                  if (ec || self->drained_ > max_drain_bytes) {
+                                    beast::error_code ignored;
+                                    self->stream_.tcp().socket().close(ignored);
+                                    return;
+                                  }
+                                  self->drain();
+                                });
 }
 
 }  // namespace qr::local

@@ -4,8 +4,8 @@
 // and reads the next request while the connection is kept alive.
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -16,6 +16,7 @@
 
 #include "local/http_messages.hpp"
 #include "local/shared_state.hpp"
+#include "local/stream.hpp"
 
 namespace qr::local {
 
@@ -23,17 +24,20 @@ class UploadReceiver;
 
 class HttpSession final : public std::enable_shared_from_this<HttpSession> {
  public:
-  /// `slot` is this connection's place under the connection cap, held while it lives.
+  /// `slot` is this connection's place under the connection cap, held while it lives. With
+  /// `tls` (the server's certificate) the connection speaks HTTPS (and WSS after an upgrade).
   HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<SharedState> state,
-              std::shared_ptr<Edge> edge, ConnectionCount::Slot slot);
+              std::shared_ptr<Edge> edge, ConnectionCount::Slot slot,
+              boost::asio::ssl::context* tls);
 
-  /// Starts reading the first request.
+  /// Shakes hands (TLS), then reads the first request.
   void start();
 
  private:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
   using Next = void (HttpSession::*)(Request);
 
+  void on_handshake(boost::beast::error_code ec);
   void do_read_header();
   void on_header(boost::beast::error_code ec, std::size_t bytes);
   void read_small_body(Next next);
@@ -49,7 +53,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession> {
   void close();
   void drain();
 
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<SharedState> state_;
   std::shared_ptr<Edge> edge_;

@@ -48,11 +48,13 @@ struct TurnAway : std::enable_shared_from_this<TurnAway> {
 }  // namespace
 
 Listener::Listener(asio::io_context& io, asio::ip::tcp::acceptor acceptor,
-                   std::shared_ptr<SharedState> state, std::shared_ptr<Edge> edge)
+                   std::shared_ptr<SharedState> state, std::shared_ptr<Edge> edge,
+                   std::shared_ptr<asio::ssl::context> tls)
     : io_(io),
       acceptor_(std::move(acceptor)),
       state_(std::move(state)),
       edge_(std::move(edge)),
+      tls_(std::move(tls)),
       retry_timer_(io) {}
 
 void Listener::start() {
@@ -65,7 +67,8 @@ void Listener::do_accept() {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) {
       if (auto slot = edge_->connections.acquire())
-        std::make_shared<HttpSession>(std::move(socket), state_, edge_, std::move(slot))->start();
+        std::make_shared<HttpSession>(std::move(socket), state_, edge_, std::move(slot), tls_.get())
+            ->start();
       else
         turn_away(std::move(socket));
       return do_accept();

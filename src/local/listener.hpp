@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
@@ -16,8 +17,10 @@ namespace qr::local {
 
 class Listener final {
  public:
+  /// With `tls`, every connection speaks TLS with that context (HTTPS, WSS).
   Listener(boost::asio::io_context& io, boost::asio::ip::tcp::acceptor acceptor,
-           std::shared_ptr<SharedState> state, std::shared_ptr<Edge> edge);
+           std::shared_ptr<SharedState> state, std::shared_ptr<Edge> edge,
+           std::shared_ptr<boost::asio::ssl::context> tls);
 
   /// Starts accepting; runs until the io_context stops.
   void start();
@@ -30,6 +33,7 @@ class Listener final {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<SharedState> state_;
   std::shared_ptr<Edge> edge_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
   boost::asio::steady_timer retry_timer_;
   // Connections being told 503: they hold descriptors too, so they are few and brief.
   std::shared_ptr<std::atomic<int>> turning_away_ = std::make_shared<std::atomic<int>>(0);

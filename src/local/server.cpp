@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -34,9 +35,9 @@ constexpr std::int64_t sweep_grace_seconds = 3600;
 class ServerImpl final : public Server {
  public:
   ServerImpl(std::shared_ptr<SharedState> shared, std::shared_ptr<Edge> edge,
-             tcp::acceptor acceptor, asio::io_context& io)
+             std::shared_ptr<asio::ssl::context> tls, tcp::acceptor acceptor, asio::io_context& io)
       : shared_(shared),
-        listener_(io, std::move(acceptor), std::move(shared), std::move(edge)),
+        listener_(io, std::move(acceptor), std::move(shared), std::move(edge), std::move(tls)),
         io_(io),
         sweep_timer_(io) {}
 
@@ -149,6 +150,31 @@ void make_private(const fs::path& data_dir) {
   }
 }
 
+// The TLS context of --tls-cert/--tls-key: TLS 1.2 and later, the certificate chain and its key
+// (PEM). An error names the file that could not be used.
+Result<std::shared_ptr<asio::ssl::context>> tls_context(const ServerOptions& options) {
+  if (options.tls_cert.empty() != options.tls_key.empty())
+    return fail(ErrorCode::invalid_input, "--tls-cert and --tls-key go together: give both");
+  if (options.tls_cert.empty()) return std::shared_ptr<asio::ssl::context>();
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                       ec);
+  context->use_certificate_chain_file(options.tls_cert.string(), ec);
+  if (ec)
+    return fail(ErrorCode::invalid_input, "cannot use the TLS certificate " +
+                                              options.tls_cert.string() + ": " + ec.message() +
+                                              " (a PEM certificate, or chain, is needed)");
+  context->use_private_key_file(options.tls_key.string(), asio::ssl::context::pem, ec);
+  if (ec)
+    return fail(ErrorCode::invalid_input, "cannot use the TLS key " + options.tls_key.string() +
+                                              ": " + ec.message() +
+                                              " (the PEM private key of the certificate)");
+  return context;
+}
+
 // The connection cap, within the descriptors this process may open (each connection is one, an
 // upload two; SQLite, the log and the listener need a few).
 std::size_t connection_cap(std::size_t wanted) {
@@ -174,6 +200,11 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   if (!fs::exists(options.web_dir / "index.html"))
     return fail(ErrorCode::internal, "web pages not found in " + options.web_dir.string() +
                                          " (set --web-dir or QR_UPLOAD_WEB_DIR)");
+  auto tls = tls_context(options);
+  if (!tls) return std::unexpected(tls.error());
+  if (*tls && options.public_url.starts_with("http://"))
+    return fail(ErrorCode::invalid_input,
+                "--public-url must start with https:// when the server has --tls-cert");
 
   auto server = std::make_unique<OwningServer>();
   boost::system::error_code ec;
@@ -196,8 +227,12 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail(ErrorCode::unavailable, "cannot listen: " + ec.message());
   const auto port = acceptor.local_endpoint().port();
-  if (options.public_url.empty())
+  if (options.public_url.empty()) {
     options.public_url = default_public_url(options.bind_address, port, system_interfaces());
+    // The QR code, the page's configuration and the signed URLs then all say https.
+    if (*tls && options.public_url.starts_with("http://"))
+      options.public_url.replace(0, 4, "https");
+  }
   while (options.public_url.ends_with('/')) options.public_url.pop_back();
 
   auto shared = std::make_shared<SharedState>();
@@ -223,14 +258,14 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   shared->objects->limit_space(options.disk_quota_bytes, options.min_free_bytes);
   make_private(options.data_dir);
 
-  const bool tls = !options.tls_cert.empty();
-  auto edge = std::make_shared<Edge>(
-      EdgePolicy(options.public_url, options.allowed_hosts, options.allowed_origins, tls),
-      connection_cap(options.max_connections), options.max_sockets_per_session,
-      options.max_open_sessions, options.rate_limit_per_minute);
+  auto edge = std::make_shared<Edge>(EdgePolicy(options.public_url, options.allowed_hosts,
+                                                options.allowed_origins, *tls != nullptr),
+                                     connection_cap(options.max_connections),
+                                     options.max_sockets_per_session, options.max_open_sessions,
+                                     options.rate_limit_per_minute);
 
-  server->impl_ =
-      std::make_unique<ServerImpl>(shared, std::move(edge), std::move(acceptor), server->io_);
+  server->impl_ = std::make_unique<ServerImpl>(shared, std::move(edge), std::move(*tls),
+                                               std::move(acceptor), server->io_);
   server->impl_->set_port(port);
   return std::unique_ptr<Server>(std::move(server));
 }

@@ -17,7 +17,7 @@ constexpr std::string_view out_of_space =
     "again.";
 }  // namespace
 
-UploadReceiver::UploadReceiver(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+UploadReceiver::UploadReceiver(Stream& stream, beast::flat_buffer& buffer,
                                http::request_parser<http::empty_body>&& header,
                                std::shared_ptr<SharedState> state)
     : stream_(stream),
@@ -93,13 +93,13 @@ void UploadReceiver::read_some() {
   if (until <= now) return cut_off();
   // The stream's own timeout closes the socket, which would lose the answer: a timer of ours
   // cancels the read instead, and the stream's is only a backstop.
-  stream_.expires_at(until + seconds(5));
+  stream_.tcp().expires_at(until + seconds(5));
   cutoff_.expires_at(until);
   cutoff_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec) return;
     self->cut_ = true;
     beast::error_code ignored;
-    self->stream_.socket().cancel(ignored);
+    self->stream_.tcp().socket().cancel(ignored);
   });
   http::async_read_some(stream_, buffer_, parser_,
                         [self = shared_from_this()](beast::error_code ec, std::size_t n) {

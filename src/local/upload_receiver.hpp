@@ -5,7 +5,6 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -20,6 +19,7 @@
 
 #include "local/http_messages.hpp"
 #include "local/shared_state.hpp"
+#include "local/stream.hpp"
 
 namespace qr::local {
 
@@ -30,7 +30,7 @@ class UploadReceiver final : public std::enable_shared_from_this<UploadReceiver>
 
   /// Takes over the parser whose header was read; reads from `stream` and `buffer`, which the
   /// caller owns and keeps alive until `done` runs.
-  UploadReceiver(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
+  UploadReceiver(Stream& stream, boost::beast::flat_buffer& buffer,
                  boost::beast::http::request_parser<boost::beast::http::empty_body>&& header,
                  std::shared_ptr<SharedState> state);
 
@@ -45,7 +45,7 @@ class UploadReceiver final : public std::enable_shared_from_this<UploadReceiver>
   void answer(StringResponse response);
   void abort();
 
-  boost::beast::tcp_stream& stream_;
+  Stream& stream_;
   boost::beast::flat_buffer& buffer_;
   boost::beast::http::request_parser<boost::beast::http::file_body> parser_;
   std::shared_ptr<SharedState> state_;

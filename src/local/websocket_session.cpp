@@ -14,10 +14,10 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
-WebSocketSession::WebSocketSession(asio::ip::tcp::socket socket, std::shared_ptr<SharedState> state,
+WebSocketSession::WebSocketSession(Stream stream, std::shared_ptr<SharedState> state,
                                    std::shared_ptr<Edge> edge, ConnectionCount::Slot slot,
                                    std::string connection_id)
-    : ws_(std::move(socket)),
+    : ws_(std::move(stream)),
       state_(std::move(state)),
       edge_(std::move(edge)),
       slot_(std::move(slot)),
@@ -68,11 +68,11 @@ void WebSocketSession::refuse(const RouterAnswer& answer, unsigned version) {
   auto res = std::make_shared<StringResponse>(from_router(answer, version, false));
   res->set(http::field::content_type, "application/json");
   finish_headers(res->base(), edge_->policy, origin_, host_, false);
-  auto stream = std::make_shared<beast::tcp_stream>(ws_.next_layer().release_socket());
-  stream->expires_after(std::chrono::seconds(10));
+  auto stream = std::make_shared<Stream>(std::move(ws_.next_layer()));
+  stream->tcp().expires_after(std::chrono::seconds(10));
   http::async_write(*stream, *res, [stream, res](beast::error_code, std::size_t) {
     beast::error_code ignored;
-    stream->socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    stream->tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   });
 }
 

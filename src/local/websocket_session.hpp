@@ -2,9 +2,7 @@
 // One desktop WebSocket (/ws): registered in the hub before $connect runs, so no message can miss
 // it; $disconnect when it closes. The desktop only listens; frames it sends are read and dropped.
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -16,6 +14,7 @@
 #include "local/http_messages.hpp"
 #include "local/hub_notifier.hpp"
 #include "local/shared_state.hpp"
+#include "local/stream.hpp"
 
 namespace qr::local {
 
@@ -23,9 +22,8 @@ class WebSocketSession final : public HubConnection,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
   /// `slot` is the connection's place under the server's connection cap.
-  WebSocketSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<SharedState> state,
-                   std::shared_ptr<Edge> edge, ConnectionCount::Slot slot,
-                   std::string connection_id);
+  WebSocketSession(Stream stream, std::shared_ptr<SharedState> state, std::shared_ptr<Edge> edge,
+                   ConnectionCount::Slot slot, std::string connection_id);
   ~WebSocketSession() override;
 
   /// Runs $connect for the upgrade `request` asked for; accepts it if the router says 200,
@@ -45,7 +43,7 @@ class WebSocketSession final : public HubConnection,
   void on_write(boost::beast::error_code ec, std::size_t bytes);
   void closed();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<Stream> ws_;
   std::shared_ptr<SharedState> state_;
   std::shared_ptr<Edge> edge_;
   ConnectionCount::Slot slot_;

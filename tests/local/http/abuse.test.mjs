@@ -823,3 +823,75 @@ describe('logs', () => {
     for (const line of text.split('\n').filter(Boolean)) JSON.parse(line);
   });
 });
+
+describe('TLS', () => {
+  let dir;
+  let cert;
+  before(() => {
+    dir = tempDir();
+    cert = { key: path.join(dir, 'key.pem'), cert: path.join(dir, 'cert.pem') };
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+                             '-keyout', cert.key, '-out', cert.cert, '-days', '2', '-subj', '/CN=127.0.0.1',
+                             '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  });
+
+  test('--tls-cert/--tls-key serve HTTPS and WSS on one port, with https signed URLs and QR', async () => {
+    const server = await startServer({ args: ['--tls-cert', cert.cert, '--tls-key', cert.key] });
+    const ca = fs.readFileSync(cert.cert);
+    const agent = new https.Agent({ ca, keepAlive: false });
+    const call = (method, url, { headers = {}, body } = {}) => new Promise((resolve, reject) => {
+      const req = https.request(url, { method, agent, headers }, (res) => {
+        const parts = [];
+        res.on('data', (d) => parts.push(d));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts) }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    try {
+      assert.match(server.base, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const created = await call('POST', `${server.base}/sessions`);
+      assert.equal(created.status, 200);
+      const session = JSON.parse(created.body);
+      const desktop = new WebSocket(`${server.base.replace(/^https/, 'wss')}/ws?sessionId=${session.sessionId}&token=${session.desktopToken}`, { ca });
+      const messages = [];
+      desktop.on('message', (d) => messages.push(JSON.parse(d.toString())));
+      await once(desktop, ['open'], 5000, 'the WSS connection');
+      try {
+        const urlAnswer = await call('GET', `${server.base}/upload-url?sessionId=${session.sessionId}&contentType=image/png`);
+        const upload = JSON.parse(urlAnswer.body);
+        assert.match(upload.uploadUrl, /^https:\/\/127\.0\.0\.1:\d+\/objects\//);
+        const put = await call('PUT', upload.uploadUrl, { headers: { ...upload.headers, 'Content-Length': PNG.length }, body: PNG });
+        assert.equal(put.status, 200, put.body.toString());
+        const done = await waitFor(() => messages.find((m) => m.action === 'UPLOAD_COMPLETED'), 5000, 'UPLOAD_COMPLETED over WSS');
+        assert.match(done.downloadUrl, /^https:/);
+        const download = await call('GET', done.downloadUrl);
+        assert.deepEqual(download.body, PNG);
+        const config = await call('GET', `${server.base}/config.js`);
+        assert.match(config.body.toString(), /"phoneUrl":"https:\/\/127\.0\.0\.1:\d+\/phone\.html"/);
+      } finally {
+        desktop.terminate();
+      }
+      // Plain HTTP on the TLS port is not served.
+      const plain = await rawHttp(server.port, request(['GET /config.js HTTP/1.1', `Host: 127.0.0.1:${server.port}`]));
+      assert.equal(plain.raw.includes('QR_UPLOAD_CONFIG'), false);
+      // A TLS client that stalls in the handshake is cut off.
+      const stalled = await rawHttp(server.port, Buffer.from([0x16, 0x03, 0x01]), { timeoutMs: 20_000 });
+      assert.equal(stalled.closed, true);
+    } finally {
+      agent.destroy();
+      await server.stop();
+    }
+  });
+
+  test('a missing or unreadable certificate is refused at start naming the file', async () => {
+    const missing = path.join(dir, 'nope.pem');
+    const { code, stderr } = await runToExit(['serve', '--port', '0', '--bind', '127.0.0.1', '--data-dir', path.join(tempDir(), 'data'),
+                                              '--tls-cert', missing, '--tls-key', cert.key]);
+    assert.notEqual(code, 0);
+    assert.ok(stderr.includes(missing), stderr);
+    const alone = await runToExit(['serve', '--port', '0', '--tls-cert', cert.cert]);
+    assert.notEqual(alone.code, 0);
+    assert.match(alone.stderr, /--tls-key/);
+  });
+});
