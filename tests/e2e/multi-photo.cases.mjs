@@ -109,7 +109,8 @@ test('multi-photo: five photos picked at once arrive with their names, byte-iden
     // A reload keeps the claim (the uploader token in sessionStorage): still this phone's code.
     await phone.reload();
     await phone.locator('#choose').waitFor({ state: 'visible' });
-    assert.match(await phone.textContent('#sent-so-far'), /6 photos sent so far/);
+    await phone.waitForFunction(() => /6 photos sent so far/.test(document.querySelector('#sent-so-far').textContent));
+    assert.equal(await phone.locator('#unavailable').isVisible(), false, 'not refused as another phone');
 
     // Download all: one ZIP holding every photo under its name, byte-identical.
     const [download] = await Promise.all([desktop.waitForEvent('download'), desktop.click('#download-all')]);
