@@ -10,10 +10,10 @@ want_tests=0
 
 packages=(cmake ninja-build g++ pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsqlite3-dev libqrencode-dev)
+  libssl-dev libsqlite3-dev libqrencode-dev libheif-dev libturbojpeg0-dev)
 if ((want_tests)); then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev
-    python3 python3-botocore python3-yaml clang-format chromium zip unzip binutils wrk openssl ca-certificates advancecomp shellcheck clang-16 libclang-rt-16-dev)
+    python3 python3-botocore python3-yaml clang-format libheif-examples chromium zip unzip binutils wrk openssl ca-certificates advancecomp shellcheck clang-16 libclang-rt-16-dev)
 fi
 
 missing=()

@@ -8,7 +8,13 @@ namespace qr::handlers {
 Response get_session(const ApiRequest& request, std::string_view raw_id, Context& ctx) {
   if (auto bad = validate_session_id(raw_id)) return error_response(bad->status, bad->message);
   const std::string session_id = normalize_uuid(raw_id);
-  auto found = ctx.sessions.get(session_id);
+  // The desktop's status poll and the phone's check that its photo was accepted: an answer no
+  // write depends on, and one that is polled again, so a read that may lag the latest writes by
+  // a moment will do (on DynamoDB it costs half a strong read). A stale answer is only ever
+  // behind: a photo not listed yet, a claim not seen yet. A session it does not find may have
+  // just been created: read again, strongly, before answering 404.
+  auto found = ctx.sessions.get(session_id, Consistency::eventual);
+  if (found && !*found) found = ctx.sessions.get(session_id);
   if (!found) return internal_error(ctx, "reading session failed", found.error());
   if (!*found) return error_response(404, "Session not found");
   const Session& session = **found;
@@ -51,6 +57,8 @@ Response get_session(const ApiRequest& request, std::string_view raw_id, Context
       auto url = ctx.objects.presign_get(slot->key, link_ttl, slot->file_name);
       if (!url) return internal_error(ctx, "presigning download failed", url.error());
       upload["downloadUrl"] = *url;
+      if (auto preview = ctx.objects.preview_url(slot->key, link_ttl))
+        upload["previewUrl"] = *preview;
     }
     uploads.push_back(std::move(upload));
   }

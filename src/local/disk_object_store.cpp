@@ -159,7 +159,24 @@ Result<void> DiskObjectStore::remove(std::string_view key) {
   std::error_code ec;
   fs::remove(*path, ec);
   if (ec) return fail(ErrorCode::internal, "remove " + path->string() + ": " + ec.message());
+  fs::remove(*preview_path_for(key), ec);
   return {};
+}
+
+std::optional<fs::path> DiskObjectStore::preview_path_for(std::string_view key) const {
+  const auto path = path_for(key);
+  if (!path) return std::nullopt;
+  return fs::path(path->string() + std::string(preview_suffix));
+}
+
+std::optional<std::string> DiskObjectStore::preview_url(std::string_view key,
+                                                        std::chrono::seconds expires_in) {
+  const auto preview = preview_path_for(key);
+  std::error_code ec;
+  if (!preview || !fs::exists(*preview, ec)) return std::nullopt;
+  auto url = presign_get(std::string(key) + std::string(preview_suffix), expires_in, "");
+  if (!url) return std::nullopt;
+  return *url;
 }
 
 Result<void> DiskObjectStore::verify(const aws::SignableRequest& received) const {

@@ -29,6 +29,11 @@ class DiskObjectStore final : public ObjectStore {
                                   std::string_view download_name) override;
   Result<std::optional<ObjectInfo>> inspect(std::string_view key, std::size_t head_bytes) override;
   Result<void> remove(std::string_view key) override;
+  std::optional<std::string> preview_url(std::string_view key,
+                                         std::chrono::seconds expires_in) override;
+
+  /// Where the JPEG preview of `key` goes (beside it), or nullopt for a key outside the layout.
+  std::optional<std::filesystem::path> preview_path_for(std::string_view key) const;
 
   /// The file for `key`, or nullopt when the key is not of the upload layout. Only keys
   /// session-uploads/{uuid}/{name} with a plain file name map to files, so no key can name a
@@ -52,6 +57,9 @@ class DiskObjectStore final : public ObjectStore {
   /// Room for `bytes` more under both limits, or ErrorCode::unavailable saying which is reached.
   /// Reads the disk afresh (at most once a second), so freed space counts at once.
   Result<void> check_space(std::uint64_t bytes);
+
+  /// What a preview's key adds to its photo's key.
+  static constexpr std::string_view preview_suffix = ".preview.jpg";
 
   /// The URL path prefix under which objects are served.
   static constexpr std::string_view url_prefix = "/objects/";

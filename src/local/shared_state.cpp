@@ -4,7 +4,9 @@
 
 #include <span>
 
+#include "core/image_type.hpp"
 #include "functions/websocket_event_handler.hpp"
+#include "local/heic_preview.hpp"
 
 namespace qr::local {
 
@@ -25,6 +27,7 @@ UploadVerdict SharedState::store_upload(const std::filesystem::path& temp, const
     log.error("cannot store upload", {{"key", key}, {"error", committed.error().detail}});
     return {500, {{"error", "Internal server error"}}};
   }
+  make_preview(key);
   const auto answer = call(functions::websocket_event_handler, object_created_event(key, size));
   // Locally the check runs before the PUT is answered, so the phone learns the verdict at once.
   if (auto refusal = first_rejection(answer))
@@ -49,6 +52,18 @@ UploadVerdict SharedState::store_upload(const std::filesystem::path& temp, const
     if (auto saved = save_to_folder(*accepted)) body["savedAs"] = saved->string();
   }
   return {200, std::move(body)};
+}
+
+void SharedState::make_preview(const std::string& key) {
+  const auto path = objects->path_for(key);
+  auto head = objects->inspect(key, constants::sniff_bytes);
+  if (!path || !head || !*head) return;
+  const auto type = sniff_image_type((*head)->head);
+  if (type != "image/heic" && type != "image/heif") return;
+  // Before the check runs, so its message can carry the preview; a refused photo's preview goes
+  // with it (DiskObjectStore::remove).
+  if (auto made = write_heic_preview(*path, *objects->preview_path_for(key)); !made)
+    log.warn("no preview for a HEIF photo", {{"key", key}, {"error", made.error().detail}});
 }
 
 std::optional<std::filesystem::path> SharedState::save_to_folder(const AcceptedUpload& photo) {

@@ -62,6 +62,9 @@ struct SharedState {
   UploadVerdict store_upload(const std::filesystem::path& temp, const std::string& key,
                              std::uint64_t size);
 
+  /// Writes a JPEG preview beside a HEIC/HEIF upload (logged, not fatal, when it cannot).
+  void make_preview(const std::string& key);
+
   /// Writes an accepted photo into the save folder and tells the desktop (UPLOAD_SAVED); the path
   /// written, or nullopt (logged) when it could not be.
   std::optional<std::filesystem::path> save_to_folder(const AcceptedUpload& photo);

@@ -46,8 +46,18 @@ class ObjectStore {
   virtual Result<std::optional<ObjectInfo>> inspect(std::string_view key,
                                                     std::size_t head_bytes) = 0;
 
-  /// Deletes `key`; deleting a missing key succeeds.
+  /// Deletes `key` (and its preview, if any); deleting a missing key succeeds.
   virtual Result<void> remove(std::string_view key) = 0;
+
+  /// A GET URL for a JPEG preview of `key`, when the storage made one (the local server makes
+  /// them for HEIC/HEIF photos, which most desktop browsers cannot show); nullopt otherwise.
+  /// S3 makes none (docs/API.md says why).
+  virtual std::optional<std::string> preview_url(std::string_view key,
+                                                 std::chrono::seconds expires_in) {
+    (void)key;
+    (void)expires_in;
+    return std::nullopt;
+  }
 };
 
 }  // namespace qr

@@ -199,6 +199,21 @@ TEST_F(MultiPhoto, TheNameIsSanitisedWhenIssuedAndItsExtensionFixedWhenChecked) 
   EXPECT_EQ(request_upload(id).at("fileName").as_string(), "photo") << "no name given";
 }
 
+TEST_F(MultiPhoto, APreviewTheStorageMadeIsLinkedForTheDesktopOnly) {
+  open(3);
+  const std::string heic = slot("IMG_1.HEIC", "image/heic");
+  objects.previews.insert(heic);
+  arrive(heic, std::string("\0\0\0\x18" "ftypheic\0\0\0\0heicmif1", 24));
+  const auto photos = sent_with_action("UPLOAD_COMPLETED");
+  ASSERT_EQ(photos.size(), 1u);
+  EXPECT_EQ(photos[0].at("previewUrl").as_string(),
+            "https://fake-bucket.example/" + heic + ".preview.jpg");
+  EXPECT_TRUE(get(true).at("uploads").as_array()[0].as_object().contains("previewUrl"));
+  EXPECT_FALSE(get(false).at("uploads").as_array()[0].as_object().contains("previewUrl"));
+  arrive(slot("b.jpg"));
+  EXPECT_FALSE(sent_with_action("UPLOAD_COMPLETED")[1].contains("previewUrl")) << "none made";
+}
+
 TEST_F(MultiPhoto, GetSessionListsThePhotosWithLinksOnlyForTheDesktop) {
   open(4);
   arrive(slot("one.jpg"));

@@ -5,9 +5,11 @@
 //      QR_UPLOAD_BIN=build/src/local/qr-upload node --test tests/local/http/multi_photo.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import WebSocket from 'ws';
 import { startServer, tempDir, waitFor } from './harness.mjs';
 
@@ -152,6 +154,81 @@ test('photos that do not count are refused with the reason and leave nothing beh
     assert.match((await late.json()).error, /already has all its photos/);
     const objects = path.join(server.dataDir, 'objects', 'session-uploads', other.sessionId);
     assert.deepEqual(fs.readdirSync(objects), [path.basename(one.slot.uploadKey)], 'the refused bytes are gone');
+    desk.ws.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+/** A real PNG (filled with a gradient), so heif-enc can make a real HEIC of it. */
+function png(width, height) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;  // truecolour
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    rows.push(Buffer.from([0]));
+    const row = Buffer.alloc(width * 3);
+    for (let x = 0; x < width; x++) row.set([x % 256, y % 256, 128], x * 3);
+    rows.push(row);
+  }
+  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'binary'), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test('a HEIC photo gets a JPEG preview the desktop can show; the original is kept as sent', async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'in.png'), png(640, 480));
+  execFileSync('heif-enc', ['-q', '60', '-o', path.join(dir, 'IMG_0001.HEIC'), path.join(dir, 'in.png')]);
+  const heic = fs.readFileSync(path.join(dir, 'IMG_0001.HEIC'));
+  const server = await startServer();
+  try {
+    const session = await createSession(server.base, 2);
+    const desk = await desktop(server.base, session);
+    const q = `sessionId=${session.sessionId}&contentType=image%2Fheic&fileName=IMG_0001.HEIC`;
+    const slot = await (await fetch(`${server.base}/upload-url?${q}`)).json();
+    const put = await fetch(slot.uploadUrl, { method: 'PUT', headers: slot.headers, body: heic });
+    assert.equal(put.status, 200, await put.clone().text());
+    await waitFor(() => desk.messages.find((m) => m.action === 'UPLOAD_COMPLETED'), 5000, 'UPLOAD_COMPLETED');
+    const photo = desk.messages.find((m) => m.action === 'UPLOAD_COMPLETED');
+    assert.ok(photo.previewUrl, 'a preview link');
+    const preview = Buffer.from(await (await fetch(photo.previewUrl)).arrayBuffer());
+    assert.deepEqual([...preview.subarray(0, 3)], [0xff, 0xd8, 0xff], 'a JPEG');
+    // Its size, from the first SOFn segment.
+    let at = 2;
+    while (preview[at + 1] < 0xc0 || preview[at + 1] > 0xc3) at += 2 + preview.readUInt16BE(at + 2);
+    assert.deepEqual([preview.readUInt16BE(at + 7), preview.readUInt16BE(at + 5)], [640, 480]);
+    const original = Buffer.from(await (await fetch(photo.downloadUrl)).arrayBuffer());
+    assert.ok(original.equals(heic), 'the download is the HEIC as sent');
+    const listed = await (await fetch(`${server.base}/sessions/${session.sessionId}`,
+      { headers: { Authorization: `Bearer ${session.desktopToken}` } })).json();
+    assert.ok(listed.uploads[0].previewUrl, 'a reloaded page finds the preview too');
+    // A JPEG gets none: browsers show it as it is.
+    const jpegSlot = await (await fetch(`${server.base}/upload-url?sessionId=${session.sessionId}&contentType=image%2Fjpeg`,
+      { headers: { Authorization: `Bearer ${slot.uploaderToken}` } })).json();
+    await fetch(jpegSlot.uploadUrl, { method: 'PUT', headers: jpegSlot.headers, body: jpeg(100) });
+    await waitFor(() => desk.messages.filter((m) => m.action === 'UPLOAD_COMPLETED').length === 2, 5000, 'second photo');
+    assert.equal(desk.messages.filter((m) => m.action === 'UPLOAD_COMPLETED')[1].previewUrl, undefined);
     desk.ws.close();
   } finally {
     await server.stop();
