@@ -923,9 +923,10 @@
     ui.sessionPanel.dataset.mode = 'scan';
     ui.qr.hidden = false;
     ui.steps.hidden = false;
-    ui.reach.hidden = false;
-    ui.expiry.hidden = false;
+    ui.reach.hidden = true;   // no address or time to tell until there is a code
+    ui.expiry.hidden = true;
     ui.done.hidden = true;
+    ui.emptyHint.hidden = true;
     ui.scanTitle.textContent = 'Scan with your phone';
     ui.expiry.firstChild.textContent = 'Code expires in ';
     ui.qr.dataset.state = '';
