@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <boost/json/serialize.hpp>
 
+#include <atomic>
 #include <chrono>
 
 namespace qr {
@@ -71,7 +72,12 @@ std::string valid_utf8(std::string line) {
   return out;
 }
 
+// Where loggers made with Logger() write: stdout unless the process says otherwise.
+std::atomic<int> default_fd{STDOUT_FILENO};
+
 void write_stdout(std::string_view line) {
+  const int fd = default_fd.load(std::memory_order_relaxed);
+  if (fd < 0) return;
   // One write per line keeps lines whole when several threads log at once.
   std::string buf;
   buf.reserve(line.size() + 1);
@@ -79,7 +85,7 @@ void write_stdout(std::string_view line) {
   const char* p = buf.data();
   std::size_t left = buf.size();
   while (left > 0) {
-    const ssize_t n = ::write(STDOUT_FILENO, p, left);
+    const ssize_t n = ::write(fd, p, left);
     if (n <= 0) return;  // nowhere to report a failing log write
     p += n;
     left -= static_cast<std::size_t>(n);
@@ -87,6 +93,10 @@ void write_stdout(std::string_view line) {
 }
 
 }  // namespace
+
+void Logger::set_default_output(int fd) {
+  default_fd.store(fd, std::memory_order_relaxed);
+}
 
 Logger::Logger() : sink_(write_stdout) {}
 Logger::Logger(Sink sink) : sink_(std::move(sink)) {}
