@@ -259,7 +259,7 @@
 
   function describe(photo) {
     var parts = [];
-    if (photo.width) parts.push(photo.width + ' × ' + photo.height);
+    if (photo.width) parts.push((photo.isPreview ? 'preview ' : '') + photo.width + ' × ' + photo.height);
     if (photo.size) parts.push(U.formatBytes(photo.size));
     parts.push(U.typeName(photo.contentType));
     parts.push(new Date(photo.time * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
@@ -271,16 +271,13 @@
     var key = data.uploadKey || data.downloadUrl;
     var known = byKey[key];
     if (known) {
-      if (data.downloadUrl && data.downloadUrl !== known.url) {
-        known.url = data.downloadUrl;
-        known.urlAt = Date.now();
-        linkPhoto(known);
-      }
+      if (data.downloadUrl && data.downloadUrl !== known.url) renewLink(known, data);
       return known;
     }
     var photo = {
       key: key, sessionId: state.session.sessionId, token: state.session.desktopToken,
-      url: data.downloadUrl, urlAt: Date.now(),
+      url: data.downloadUrl, urlAt: Date.now(), previewUrl: data.previewUrl || null,
+      show: null, isPreview: false, // the URL that draws: the photo itself, or the server's JPEG preview
       name: data.fileName || fallbackName(data), contentType: data.contentType || '', size: data.size || 0,
       index: data.index, time: data.completedAt || data.timestamp || Math.floor(Date.now() / 1000),
       width: 0, height: 0, decoded: null, savedAs: savedEarly[key] || null, tile: null
@@ -295,6 +292,16 @@
     renderCounts();
     if (live) arrived(photo);
     return photo;
+  }
+
+  // New signed links (they last 15 minutes) for a photo already shown.
+  function renewLink(photo, data) {
+    var wasPreview = photo.isPreview;
+    photo.url = data.downloadUrl;
+    if (data.previewUrl) photo.previewUrl = data.previewUrl;
+    photo.urlAt = Date.now();
+    if (photo.decoded) photo.show = wasPreview ? photo.previewUrl : photo.url;
+    linkPhoto(photo);
   }
 
   function renderCounts() {
@@ -360,7 +367,7 @@
     if (photo.decoded === true) {
       var img = document.createElement('img');
       img.alt = '';
-      img.src = photo.url;
+      img.src = photo.show;
       t.thumb.appendChild(img);
     } else if (photo.decoded === false) {
       t.thumb.appendChild(placeholderFor(photo, false));
@@ -383,28 +390,36 @@
     return box;
   }
 
-  // Loads the photo once off-screen: a format the browser can't draw (HEIC outside Safari) gets a
-  // clear placeholder instead of a broken image.
+  // Loads the photo once off-screen: the original, else the server's JPEG preview (HEIC on the
+  // local server), else a clear placeholder instead of a broken image.
   function preview(photo) {
     if (!photo.url) return;
-    var img = new Image();
-    img.onload = function () {
-      photo.decoded = true;
-      photo.width = img.naturalWidth;
-      photo.height = img.naturalHeight;
+    var candidates = [photo.url];
+    if (photo.previewUrl) candidates.push(photo.previewUrl);
+    function done() {
       photo.tile.thumb.classList.remove('loading');
       renderTile(photo);
       if (stagePhoto === photo) showStage(photo);
       if (viewerIndex >= 0 && photos[viewerIndex] === photo) renderViewer();
-    };
-    img.onerror = function () {
-      photo.decoded = false;
-      photo.tile.thumb.classList.remove('loading');
-      renderTile(photo);
-      if (stagePhoto === photo) showStage(photo);
-      if (viewerIndex >= 0 && photos[viewerIndex] === photo) renderViewer();
-    };
-    img.src = photo.url;
+    }
+    function attempt(i) {
+      if (i >= candidates.length) {
+        photo.decoded = false;
+        return done();
+      }
+      var img = new Image();
+      img.onload = function () {
+        photo.decoded = true;
+        photo.show = candidates[i];
+        photo.isPreview = i > 0;
+        photo.width = img.naturalWidth;
+        photo.height = img.naturalHeight;
+        done();
+      };
+      img.onerror = function () { attempt(i + 1); };
+      img.src = candidates[i];
+    }
+    attempt(0);
   }
 
   var stagePhoto = null;
@@ -427,7 +442,8 @@
       ui.stagePlaceholder.appendChild(placeholderFor(photo, true));
       ui.stagePlaceholder.firstChild.className = 'placeholder stage';
     }
-    if (ui.image.getAttribute('src') !== photo.url && photo.url) ui.image.src = photo.url;
+    var src = photo.show || photo.url;
+    if (src && ui.image.getAttribute('src') !== src) ui.image.src = src;
     ui.note.hidden = !photo.savedAs;
     ui.note.textContent = photo.savedAs ? 'Saved to ' + photo.savedAs : '';
   }
@@ -477,7 +493,7 @@
     if (!photo) return;
     ui.viewerName.textContent = photo.name;
     var received = new Date(photo.time * 1000).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
-    ui.viewerMeta.textContent = [photo.width ? photo.width + ' × ' + photo.height + ' pixels' : '',
+    ui.viewerMeta.textContent = [photo.width ? (photo.isPreview ? 'preview ' : '') + photo.width + ' × ' + photo.height + ' pixels' : '',
       photo.size ? U.formatBytes(photo.size) : '', U.typeName(photo.contentType), 'received ' + received]
       .filter(Boolean).join(' · ') + (photo.savedAs ? ' · saved to ' + photo.savedAs : '') +
       (photos.length > 1 ? ' · ' + (viewerIndex + 1) + ' of ' + photos.length : '');
@@ -489,7 +505,8 @@
     ui.viewerPlaceholder.hidden = !cannot;
     ui.viewerPlaceholder.innerHTML = '';
     if (cannot) ui.viewerPlaceholder.appendChild(placeholderFor(photo, true));
-    if (!cannot && ui.viewerImage.getAttribute('src') !== photo.url) ui.viewerImage.src = photo.url;
+    var src = photo.show || photo.url;
+    if (!cannot && src && ui.viewerImage.getAttribute('src') !== src) ui.viewerImage.src = src;
     ui.viewerImage.alt = photo.name;
     ui.viewerCopy.hidden = !canCopy() || cannot;
     ui.viewerPrev.hidden = ui.viewerNext.hidden = photos.length < 2;
@@ -524,7 +541,7 @@
         c.toBlob(function (b) { if (b) resolve(b); else reject(new Error('no image')); }, 'image/png');
       };
       img.onerror = function () { reject(new Error('cannot load')); };
-      img.src = photo.url;
+      img.src = photo.show || photo.url;
     });
     navigator.clipboard.write([new ClipboardItem({ 'image/png': png })]).then(function () {
       ui.viewerStatus.textContent = 'Copied. Paste it where you need it.';
@@ -547,9 +564,7 @@
         (data.uploads || []).forEach(function (u) {
           var photo = byKey[u.uploadKey];
           if (photo && u.downloadUrl) {
-            photo.url = u.downloadUrl;
-            photo.urlAt = Date.now();
-            linkPhoto(photo);
+            renewLink(photo, u);
             if (stagePhoto === photo) showStage(photo);
           }
         });

@@ -7,6 +7,8 @@
 // claimed the session, the uploads list, POST /sessions/{id}/complete, and the WebSocket messages
 // PHONE_CONNECTED, UPLOAD_COMPLETED (index, uploadsRemaining), SESSION_COMPLETED, ERROR, UPLOAD_SAVED.
 import http from 'node:http';
+import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -105,7 +107,24 @@ function downloadUrl(key) {
 function uploadView(u, withLink) {
   const out = { uploadKey: u.uploadKey, fileName: u.fileName, contentType: u.contentType, size: u.size, index: u.index, completedAt: u.completedAt };
   if (withLink) out.downloadUrl = downloadUrl(u.uploadKey);
+  if (withLink && objects.has(u.uploadKey + '.preview.jpg')) out.previewUrl = downloadUrl(u.uploadKey + '.preview.jpg');
   return out;
+}
+// A JPEG preview of a HEIC/HEIF photo, as serve makes with libheif: here by heif-convert, when
+// it is installed and can read the bytes.
+function makePreview(key, body) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-heic-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'in.heic'), body);
+    const r = spawnSync('heif-convert', [path.join(dir, 'in.heic'), path.join(dir, 'out.jpg')], { timeout: 20000 });
+    if (r.status !== 0 || !fs.existsSync(path.join(dir, 'out.jpg'))) return false;
+    objects.set(key + '.preview.jpg', { body: fs.readFileSync(path.join(dir, 'out.jpg')), type: 'image/jpeg', fileName: 'preview.jpg' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 function complete(s, reason) {
   if (s.status === 'COMPLETED') return;
@@ -259,11 +278,13 @@ const server = http.createServer((req, res) => {
         };
         s.uploads.push(u);
         objects.set(key, { body, type: actual, fileName: u.fileName });
+        const preview = ['image/heic', 'image/heif'].includes(actual) && makePreview(key, body);
         const remaining = s.maxUploads - s.uploads.length;
         json(res, 200, { uploadKey: key, size: u.size, fileName: u.fileName, index: u.index, uploadsRemaining: remaining });
         wsSend(s.sessionId, { action: 'UPLOAD_COMPLETED', sessionId: s.sessionId, uploadKey: key, timestamp: now(),
           fileName: u.fileName, contentType: actual, size: u.size, index: u.index, maxUploads: s.maxUploads,
-          uploadsRemaining: remaining, downloadUrl: downloadUrl(key) });
+          uploadsRemaining: remaining, downloadUrl: downloadUrl(key),
+          ...(preview ? { previewUrl: downloadUrl(key + '.preview.jpg') } : {}) });
         saveCopy(s, u, body);
         if (remaining === 0) complete(s, 'full');
       });

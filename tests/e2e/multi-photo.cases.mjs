@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import {
   skip, startServer, openContext, scenario, readQr, makeImage, makePhotos, sha256, sessionIdOf, until,
   supportsMultiPhoto, readZip, fakeHeic, binaryKnows, workDir,
@@ -275,6 +276,39 @@ test('multi-photo: a HEIC photo shows a named placeholder with its download, not
     assert.equal(await tile.locator('a').getAttribute('download'), 'IMG_0001.HEIC');
     // The neighbour still draws.
     await desktop.waitForFunction(() => [...document.querySelectorAll('#photo-grid .thumb img')].some((i) => i.naturalWidth === 300));
+  });
+});
+
+test('multi-photo: a real HEIC shows the server\'s JPEG preview when it makes one, and downloads as the original', { skip }, async (t) => {
+  await scenario(t, async (state) => {
+    if (spawnSync('heif-enc', ['--version']).error) return t.skip('heif-enc (libheif-examples) is not installed');
+    const s = await setUp(t, state);
+    if (!s) return;
+    const { server, desktop, phone, phoneUrl, sessionId } = s;
+    await phone.goto(phoneUrl);
+    const jpeg = await makeImage(phone, { width: 640, height: 480, type: 'image/jpeg', name: 'heic-source.jpg' });
+    const heic = path.join(workDir, 'IMG_0100.HEIC');
+    const enc = spawnSync('heif-enc', ['-q', '60', '-o', heic, jpeg], { encoding: 'utf8' });
+    assert.equal(enc.status, 0, enc.stderr);
+    await phone.setInputFiles('#file-input', { name: 'IMG_0100.HEIC', mimeType: 'image/heic', buffer: fs.readFileSync(heic) });
+    await phone.locator('#success').waitFor({ state: 'visible' });
+    await desktop.waitForFunction(() => document.querySelector('#result-name').textContent === 'IMG_0100.HEIC');
+    await desktop.waitForFunction(() => !document.querySelector('#photo-grid .thumb').classList.contains('loading'));
+    const token = await desktop.evaluate(() => JSON.parse(sessionStorage.getItem('qr-upload.desktop-session')).desktopToken);
+    const session = await (await fetch(`${server.url}/sessions/${sessionId}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    const upload = session.uploads.find((u) => u.fileName === 'IMG_0100.HEIC');
+    t.diagnostic(upload.previewUrl ? 'the server made a preview: shown' : 'no preview from this server: placeholder');
+    if (upload.previewUrl) {
+      await desktop.waitForFunction(() => document.querySelector('#result-image').naturalWidth === 640);
+      assert.match(await desktop.textContent('#result-meta'), /preview 640 × 480/);
+      assert.equal(await desktop.locator('#stage-placeholder').isVisible(), false);
+    } else {
+      // A server without a decoder: the named placeholder.
+      await desktop.locator('#stage-placeholder').waitFor({ state: 'visible' });
+    }
+    // Either way Download gives the HEIC itself, under its name.
+    assert.equal(await desktop.getAttribute('#download', 'download'), 'IMG_0100.HEIC');
+    assert.equal(sha256(await bytesIn(desktop, await desktop.getAttribute('#download', 'href'))), sha256(fs.readFileSync(heic)));
   });
 });
 
