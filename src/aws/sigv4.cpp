@@ -288,8 +288,10 @@ std::optional<std::chrono::system_clock::time_point> parse_amz_date(std::string_
   };
   const int y = num(0, 4), mo = num(4, 2), d = num(6, 2), h = num(9, 2), mi = num(11, 2),
             s = num(13, 2);
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-      s < 0 || s > 60) {
+  // system_clock counts nanoseconds in 64 bits and overflows in April 2262: a later date (a
+  // forged X-Amz-Date) would wrap around, so years past 2200 are malformed.
+  if (y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+      mi > 59 || s < 0 || s > 60) {
     return std::nullopt;
   }
   const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{unsigned(mo)},
