@@ -158,6 +158,7 @@
       mode === 'connected' ? 'Receiving photos' : (state.completed ? 'Finished' : 'Session over');
     ui.emptyHint.hidden = !(mode === 'connected' && !count);
     ui.done.hidden = mode !== 'connected';
+    ui.notify.hidden = !canNotify || mode === 'over' || state.expired; // nothing more will arrive
     ui.expiry.hidden = state.completed;
     ui.expiry.firstChild.textContent = state.expired ? 'Time left: ' : (mode === 'scan' ? 'Code expires in ' : 'Session ends in ');
     ui.restart.classList.toggle('primary', state.done || state.offline);
@@ -1042,7 +1043,8 @@
     if (viewerOpener && viewerOpener.focus && viewerOpener.offsetParent) viewerOpener.focus();
   });
 
-  if (window.Notification && Notification.permission !== 'denied') {
+  var canNotify = !!(window.Notification && Notification.permission !== 'denied');
+  if (canNotify) {
     ui.notify.hidden = false;
     ui.notify.addEventListener('click', function () {
       var ask = Notification.permission === 'granted' ? Promise.resolve('granted') :
