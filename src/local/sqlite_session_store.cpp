@@ -9,12 +9,18 @@
 namespace qr::local {
 namespace {
 
-// The WAL's bounds. Past `checkpoint_frames` the background thread is woken; past
-// `inline_checkpoint_frames` (it cannot keep up) the commit that crossed it checkpoints itself.
-// A restarted WAL is cut back to `wal_size_limit` bytes. 4 KiB pages: 1,024 frames ~ 4 MiB.
-constexpr int checkpoint_frames = 1024;
-constexpr int inline_checkpoint_frames = 4096;
-constexpr const char* wal_size_limit = "PRAGMA journal_size_limit=4194304";
+// The WAL's bounds. Past `checkpoint_frames` the background thread is woken (besides its tick
+// every 500 ms); past `inline_checkpoint_frames` (it cannot keep up) the commit that crossed it
+// checkpoints itself. 4 KiB pages: 4,096 frames ~ 16 MiB, so the WAL stays under 64 MiB and a
+// checkpoint (two fsyncs) comes a few times a second at most, even at 10,000 sessions a second.
+// A restarted WAL keeps its size (cutting it back at every restart and growing it again costs a
+// truncate and a block allocation per frame); an idle one is truncated to nothing.
+constexpr int checkpoint_frames = 4096;
+constexpr int inline_checkpoint_frames = 16384;
+constexpr const char* wal_size_limit = "PRAGMA journal_size_limit=67108864";
+// The tail the second pass copies with the writer held off: the first pass goes round again
+// (a few times at most) while more than this was appended meanwhile.
+constexpr int tail_frames = 256;
 
 // What to do about a database file that cannot be used, for the start-up error.
 constexpr std::string_view unusable_hint =
@@ -233,6 +239,7 @@ SqliteSessionStore::~SqliteSessionStore() {
 }
 
 void SqliteSessionStore::checkpoint_loop() {
+  int previous_log = -1;
   std::unique_lock lock(checkpoint_mutex_);
   while (!stopping_) {
     checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(500),
@@ -240,7 +247,7 @@ void SqliteSessionStore::checkpoint_loop() {
     if (stopping_) break;
     checkpoint_wanted_ = false;
     lock.unlock();
-    checkpoint_now();
+    checkpoint_now(previous_log);
     lock.lock();
   }
 }
@@ -248,22 +255,32 @@ void SqliteSessionStore::checkpoint_loop() {
 // Two passes. The first copies the WAL into the database without blocking anyone (PASSIVE), but
 // the writer keeps appending meanwhile, so under steady load it never ends with nothing left, and
 // SQLite restarts a WAL from its beginning only when every frame is in the database. The second
-// pass holds the writer off (the store's mutex) while it copies the few frames added during the
-// first: then the WAL is complete, the next commit starts it over, and journal_size_limit cuts it
-// back. The writer waits only for that short tail.
-void SqliteSessionStore::checkpoint_now() {
+// pass holds the writer off (the store's mutex) while it copies the short tail added during the
+// first: then the WAL is complete and the next commit starts it over from its beginning. A WAL
+// that saw no commit since the last round is truncated to nothing.
+void SqliteSessionStore::checkpoint_now(int& previous_log) {
   int log = 0, copied = 0;
-  if (sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                &copied) != SQLITE_OK ||
-      log <= 0)
-    return;
+  for (int round = 0; round < 4; ++round) {
+    if (sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                  &copied) != SQLITE_OK ||
+        log <= 0)
+      return;
+    if (log - copied <= tail_frames) break;
+  }
   std::lock_guard writer(mutex_);
   if (sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
                                 &copied) != SQLITE_OK ||
       log <= 0 || copied < log)
     return;
-  background_runs_.fetch_add(1, std::memory_order_relaxed);
-  background_frames_.fetch_add(static_cast<std::uint64_t>(copied), std::memory_order_relaxed);
+  if (log == previous_log) {
+    // Idle since the last round: everything is in the database, so give the disk back.
+    sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                              nullptr);
+  } else {
+    background_runs_.fetch_add(1, std::memory_order_relaxed);
+    background_frames_.fetch_add(static_cast<std::uint64_t>(copied), std::memory_order_relaxed);
+  }
+  previous_log = log;
 }
 
 // After every commit on the serving connection (which holds the store's mutex): wakes the

@@ -49,7 +49,7 @@ class SqliteSessionStore final : public SessionStore {
  private:
   SqliteSessionStore(sqlite3* db, sqlite3* checkpoint_db);
   void checkpoint_loop();
-  void checkpoint_now();
+  void checkpoint_now(int& previous_log);
   static int on_commit(void* self, sqlite3* db, const char* name, int frames);
   Result<std::optional<Session>> get_locked(std::string_view session_id);
   Result<void> write_locked(const Session& session, bool insert);
