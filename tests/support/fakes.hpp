@@ -48,15 +48,8 @@ class FakeSessionStore final : public SessionStore {
     return {};
   }
   Result<std::optional<Session>> get(std::string_view id) override {
-    return get(id, Consistency::strong);
-  }
-  Result<std::optional<Session>> get(std::string_view id, Consistency consistency) override {
     std::lock_guard lock(mutex_);
-    reads.push_back(consistency);
     if (auto e = faults.pop()) return std::unexpected(*e);
-    // An eventually consistent read may not see a session written a moment ago.
-    if (consistency == Consistency::eventual && not_yet_replicated.contains(std::string(id)))
-      return std::optional<Session>{};
     auto it = sessions_.find(std::string(id));
     if (it == sessions_.end()) return std::optional<Session>{};
     return std::optional<Session>{it->second};
@@ -99,10 +92,6 @@ class FakeSessionStore final : public SessionStore {
 
   FaultQueue faults;
   int writes = 0;
-  /// The consistency of every get(), in order.
-  std::vector<Consistency> reads;
-  /// Sessions an eventually consistent read does not see yet (as if just written).
-  std::set<std::string> not_yet_replicated;
 
  private:
   std::mutex mutex_;
