@@ -9,164 +9,17 @@
 // here sleeps for a fixed time: every wait polls a condition with a bound (waitFor).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import WebSocket from 'ws';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BIN = path.resolve(process.env.QR_UPLOAD_BIN ?? path.join(here, '../../../build/src/local/qr-upload'));
+import { BIN, once, runToExit, startServer, tempDir, waitFor } from './harness.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** Polls `fn` until it returns a truthy value (returned) or `timeoutMs` passes (throws). */
-async function waitFor(fn, timeoutMs, what = 'condition') {
-  const deadline = Date.now() + timeoutMs;
-  let lastError;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
-                      (lastError ? ` (last error: ${lastError.message})` : ''));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** Resolves with the first of `events` that `emitter` emits, or rejects after `timeoutMs`. */
-function once(emitter, events, timeoutMs, what) {
-  return new Promise((resolve, reject) => {
-    const handlers = {};
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-    }, timeoutMs);
-    const cleanup = () => {
-      clearTimeout(timer);
-      for (const [event, handler] of Object.entries(handlers)) emitter.off(event, handler);
-    };
-    for (const event of events) {
-      handlers[event] = (...args) => {
-        cleanup();
-        resolve({ event, args });
-      };
-      emitter.on(event, handlers[event]);
-    }
-  });
-}
-
-const tempDirs = [];
-function tempDir() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qr-upload-http-'));
-  tempDirs.push(dir);
-  return dir;
-}
-
-const children = new Set();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-/** Runs the binary to its exit (for the refusals to start); resolves {code, signal, stdout, stderr}. */
-async function runToExit(args, timeoutMs = 10_000) {
-  const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  try {
-    // 'close' comes after 'exit' and after the output pipes are drained.
-    const { args: [code, signal] } = await once(child, ['close'], timeoutMs, `${BIN} ${args.join(' ')} to exit`);
-    return { code, signal, stdout, stderr };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    children.delete(child);
-  }
-}
-
-/**
- * Starts `qr-upload serve` on a kernel-chosen (or the given) loopback port and waits for its
- * "listening" line. Returns {base, port, dataDir, logs, stderr(), stop()}.
- */
-async function startServer({ dataDir = path.join(tempDir(), 'data'), port = 0, args = [] } = {}) {
-  const child = spawn(BIN, ['serve', '--port', String(port), '--bind', '127.0.0.1',
-                            '--data-dir', dataDir, ...args],
-                      { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const logs = [];
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  const lines = readline.createInterface({ input: child.stdout });
-  let listening;
-  const ready = new Promise((resolve, reject) => {
-    lines.on('line', (line) => {
-      let entry;
-      try { entry = JSON.parse(line); } catch { return; }
-      logs.push(entry);
-      if (entry.message === 'listening' && !listening) {
-        listening = entry;
-        resolve(entry);
-      }
-    });
-    child.on('exit', (code, signal) => {
-      if (!listening) reject(new Error(`qr-upload exited (code ${code}, signal ${signal}) before listening: ${stderr}`));
-    });
-    child.on('error', reject);
-  });
-  let timer;
-  try {
-    await Promise.race([ready, new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`qr-upload did not say "listening" within 10 s: ${stderr}`)), 10_000);
-    })]);
-  } catch (e) {
-    child.kill('SIGKILL');
-    children.delete(child);
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
-  const base = listening.url.replace(/\/+$/, '');
-  return {
-    base,
-    port: listening.port,
-    dataDir,
-    logs,
-    child,
-    stderr: () => stderr,
-    /** SIGTERM, then waits for the exit; resolves {code, signal}. */
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        children.delete(child);
-        return { code: child.exitCode, signal: child.signalCode };
-      }
-      const exited = once(child, ['exit'], 10_000, 'qr-upload to exit after SIGTERM');
-      child.kill('SIGTERM');
-      try {
-        const { args: [code, signal] } = await exited;
-        return { code, signal };
-      } catch (e) {
-        child.kill('SIGKILL');
-        throw e;
-      } finally {
-        children.delete(child);
-      }
-    },
-  };
-}
 
 /** A server for a describe block: started before its tests, stopped after. */
 function serverFor(options) {
@@ -245,12 +98,19 @@ async function createSession(server) {
   return body;
 }
 
+// The uploader token each session's phone got when it claimed the session (issue 9): the phone
+// presents it on every later request, as the phone page does.
+const uploaderTokens = new Map();
+
 async function getUploadUrl(server, sessionId, params = { contentType: 'image/png' }) {
   const query = new URLSearchParams({ sessionId, ...params });
-  const res = await fetch(`${server.base}/upload-url?${query}`);
+  const token = uploaderTokens.get(sessionId);
+  const res = await fetch(`${server.base}/upload-url?${query}`,
+    { headers: token ? { Authorization: `Bearer ${token}` } : {} });
   const body = await json(res);
   assert.equal(res.status, 200, `GET /upload-url: ${JSON.stringify(body)}`);
   assert.equal(body.method, 'PUT');
+  if (body.uploaderToken) uploaderTokens.set(sessionId, body.uploaderToken);
   return body;
 }
 
