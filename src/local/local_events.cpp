@@ -163,10 +163,13 @@ std::optional<AcceptedUpload> first_completion(const RouterAnswer& answer) {
   if (!first) return std::nullopt;
   AcceptedUpload accepted{text_of(*first, "key"), text_of(*first, "sessionId"),
                           text_of(*first, "fileName"), 0};
-  if (const auto* index = first->if_contains("index")) {
-    boost::system::error_code ec;
-    const auto n = index->to_number<int>(ec);
-    if (!ec) accepted.index = n;
+  for (auto [name, field] : {std::pair{"index", &accepted.index},
+                             std::pair{"uploadsRemaining", &accepted.uploads_remaining}}) {
+    if (const auto* value = first->if_contains(name)) {
+      boost::system::error_code ec;
+      const auto n = value->to_number<int>(ec);
+      if (!ec) *field = n;
+    }
   }
   if (accepted.key.empty() || accepted.session_id.empty()) return std::nullopt;
   return accepted;

@@ -82,6 +82,7 @@ struct AcceptedUpload {
   std::string session_id;
   std::string file_name;
   int index = 0;
+  int uploads_remaining = 0;
 };
 
 /// The first accepted photo in an S3 completion answer's body, if any.

@@ -118,12 +118,24 @@ class OwningServer final : public Server {
   std::unique_ptr<ServerImpl> impl_;
 };
 
-std::string make_config_js(const ServerOptions& options) {
+std::string make_config_js(const ServerOptions& options, std::uint16_t port) {
   // Same-origin API and WebSocket; only the phone's URL must be one a phone can reach.
   json::object config{{"apiBase", ""},
                       {"wsUrl", ""},
                       {"phoneUrl", options.public_url + "/phone.html"},
                       {"maxUploadBytes", options.max_upload_bytes}};
+  // When the phone cannot reach the public URL, the page's troubleshooting list names the other
+  // addresses this computer has (a wildcard bind answers on all of them).
+  if (options.bind_address == "0.0.0.0" || options.bind_address == "::" ||
+      options.bind_address.empty()) {
+    const std::string scheme = options.public_url.starts_with("https:") ? "https://" : "http://";
+    json::array addresses;
+    for (const auto& a : system_interfaces()) {
+      const std::string url = scheme + a.address + ":" + std::to_string(port);
+      if (a.up && !a.loopback && url != options.public_url) addresses.emplace_back(url);
+    }
+    config["addresses"] = std::move(addresses);
+  }
   // The desktop page says where the photos land.
   if (!options.save_dir.empty()) {
     std::error_code ec;
@@ -245,7 +257,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
     if (!folder) return std::unexpected(folder.error());
     shared->save_dir = std::move(*folder);
   }
-  shared->config_js = make_config_js(options);
+  shared->config_js = make_config_js(options, port);
   auto sessions = SqliteSessionStore::open(options.data_dir / "sessions.db");
   if (!sessions) return std::unexpected(sessions.error());
   shared->sessions = std::move(*sessions);

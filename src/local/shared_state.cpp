@@ -47,7 +47,8 @@ UploadVerdict SharedState::store_upload(const std::filesystem::path& temp, const
   boost::json::object body{{"uploadKey", key},
                            {"size", size},
                            {"fileName", accepted->file_name},
-                           {"index", accepted->index}};
+                           {"index", accepted->index},
+                           {"uploadsRemaining", accepted->uploads_remaining}};
   if (save_dir) {
     if (auto saved = save_to_folder(*accepted)) body["savedAs"] = saved->string();
   }

@@ -155,13 +155,14 @@ TEST(LocalEvents, FirstRejectionReadsTheCompletionAnswer) {
 
 TEST(LocalEvents, FirstCompletionReadsTheAcceptedPhoto) {
   RouterAnswer answer{
-      200, {}, R"({"completions":[{"key":"k","sessionId":"s","fileName":"IMG_1.JPG","index":3}]})"};
+      200, {}, R"({"completions":[{"key":"k","sessionId":"s","fileName":"IMG_1.JPG","index":3,"uploadsRemaining":7}]})"};
   const auto accepted = first_completion(answer);
   ASSERT_TRUE(accepted);
   EXPECT_EQ(accepted->key, "k");
   EXPECT_EQ(accepted->session_id, "s");
   EXPECT_EQ(accepted->file_name, "IMG_1.JPG");
   EXPECT_EQ(accepted->index, 3);
+  EXPECT_EQ(accepted->uploads_remaining, 7);
   for (const char* body : {R"({"completions":[]})", R"({"completions":[{"key":"k"}]})", "[]", "x"}) {
     answer.body = body;
     EXPECT_FALSE(first_completion(answer)) << body;

@@ -61,6 +61,7 @@ test('photos of one scan land in the folder under their names, never over each o
     assert.equal(first.status, 200);
     assert.equal(first.answer.fileName, 'IMG_4821.JPG');
     assert.equal(first.answer.index, 1);
+    assert.equal(first.answer.uploadsRemaining, 2);
     assert.equal(first.answer.savedAs, path.join(folder, 'IMG_4821 (2).JPG'));
     const second = await send(server.base, session.sessionId, '../../etc/passwd', b, first.slot.uploaderToken);
     assert.equal(second.status, 200);
