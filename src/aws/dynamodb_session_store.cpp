@@ -53,7 +53,8 @@ std::optional<bool> get_bool(const json::object& item, std::string_view name) {
   return std::nullopt;
 }
 
-// A slot as a map attribute: {"M": {"fileName": {"S"}, "contentType", "issuedAt", "completed", ...}}.
+// A slot as a map attribute: {"M": {"fileName": {"S"}, "contentType", "issuedAt", "completed",
+// ...}}.
 json::object slot_to_attribute(const UploadSlot& slot) {
   json::object m{{"fileName", str(slot.file_name)},
                  {"contentType", str(slot.content_type)},
@@ -62,6 +63,8 @@ json::object slot_to_attribute(const UploadSlot& slot) {
   if (slot.size) m["size"] = num(*slot.size);
   if (slot.completed_at) m["completedAt"] = num(*slot.completed_at);
   if (slot.index) m["index"] = num(*slot.index);
+  if (slot.notified_at) m["notifiedAt"] = num(*slot.notified_at);
+  if (slot.notifying_until) m["notifyingUntil"] = num(*slot.notifying_until);
   return {{"M", std::move(m)}};
 }
 
@@ -84,6 +87,8 @@ std::vector<UploadSlot> slots_from_item(const json::object& item) {
     slot.size = get_n(m, "size");
     slot.completed_at = get_n(m, "completedAt");
     if (auto index = get_n(m, "index")) slot.index = static_cast<int>(*index);
+    slot.notified_at = get_n(m, "notifiedAt");
+    slot.notifying_until = get_n(m, "notifyingUntil");
     out.push_back(std::move(slot));
   }
   // A map has no order; the order issued is what the sessions' readers expect.
@@ -195,8 +200,17 @@ Result<void> DynamoDbSessionStore::save(const Session& session) {
 }
 
 Result<std::optional<Session>> DynamoDbSessionStore::get(std::string_view session_id) {
-  // Consistent: a read right after a conditional write must see it (status checks depend on it).
-  json::object req{{"TableName", table_}, {"Key", key_of(session_id)}, {"ConsistentRead", true}};
+  return get(session_id, Consistency::strong);
+}
+
+Result<std::optional<Session>> DynamoDbSessionStore::get(std::string_view session_id,
+                                                         Consistency consistency) {
+  // Strong unless the caller says a stale answer will do: a read before a conditional write, or
+  // right after one, must see it (the status checks and the count depend on it). An eventually
+  // consistent read costs half and may lag the last writes (usually by under a second).
+  json::object req{{"TableName", table_},
+                   {"Key", key_of(session_id)},
+                   {"ConsistentRead", consistency == Consistency::strong}};
   auto res = client_->call("GetItem", req);
   if (!res) return std::unexpected(store_error(std::move(res.error())));
   const json::value* item = res->if_contains("Item");
@@ -298,6 +312,19 @@ Result<Session> DynamoDbSessionStore::update(std::string_view session_id,
     } else {
       cond += " AND attribute_not_exists(#uth)";
     }
+  }
+  if (condition.slot_untold) {
+    names["#ups"] = "uploads";
+    names["#nslot"] = condition.slot_untold->key;
+    names["#done"] = "completed";
+    names["#nat"] = "notifiedAt";
+    names["#nut"] = "notifyingUntil";
+    values[":ctrue"] = boolean(true);
+    values[":cnow"] = num(condition.slot_untold->now);
+    cond +=
+        " AND attribute_exists(#ups.#nslot) AND #ups.#nslot.#done = :ctrue AND "
+        "attribute_not_exists(#ups.#nslot.#nat) AND (attribute_not_exists(#ups.#nslot.#nut) OR "
+        "#ups.#nslot.#nut < :cnow)";
   }
   if (condition.connection_not_token_bound) {
     names["#tb"] = "wsTokenBound";

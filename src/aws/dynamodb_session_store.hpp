@@ -1,11 +1,14 @@
 #pragma once
-// SessionStore over DynamoDB: conditional PutItem/UpdateItem, consistent GetItem, and the
-// connection lookup as a Query on the GSI "wsConnectionId-index" (never a Scan).
+// SessionStore over DynamoDB: conditional PutItem/UpdateItem, GetItem (strongly consistent unless
+// the caller asks for less), and the connection lookup as a Query on the GSI
+// "wsConnectionId-index" (never a Scan).
 //
 // Item layout (attribute names are the spec's): sessionId S (hash key), status S, createdAt N,
 // expiresAt N (the TTL attribute, epoch seconds), wsConnectionId S (absent when there is none,
 // never NULL: it keys the GSI), uploadKey S, completedAt N, contentType S, desktopTokenHash S,
-// wsTokenBound BOOL, uploadSize N.
+// wsTokenBound BOOL, uploadSize N, maxUploads N, uploadCount N, uploaderTokenHash S, uploads M
+// (uploadKey -> {fileName, contentType, issuedAt, completed, size, completedAt, index,
+// notifiedAt, notifyingUntil}).
 
 #include <memory>
 #include <string>
@@ -30,7 +33,10 @@ class DynamoDbSessionStore final : public SessionStore {
   const std::string& table_name() const { return table_; }
 
   Result<void> save(const Session& session) override;
+  /// GetItem with ConsistentRead true.
   Result<std::optional<Session>> get(std::string_view session_id) override;
+  /// GetItem with ConsistentRead as asked (false for Consistency::eventual).
+  Result<std::optional<Session>> get(std::string_view session_id, Consistency consistency) override;
   Result<Session> update(std::string_view session_id, const SessionUpdate& changes,
                          const UpdateCondition& condition) override;
   Result<std::optional<Session>> find_by_connection(std::string_view connection_id) override;

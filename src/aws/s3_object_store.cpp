@@ -2,6 +2,7 @@
 
 #include "core/file_name.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace qr::aws {
@@ -25,6 +26,24 @@ Result<void> check_expiry(std::chrono::seconds expires_in) {
 Error s3_error(const HttpResponse& res, std::string_view operation) {
   return error_from_response(res, operation,
                              res.status == 403 ? ErrorCode::forbidden : ErrorCode::internal);
+}
+
+// Whether a failed GetObject says the key does not exist. S3 answers 404 NoSuchKey when the
+// caller may s3:ListBucket the bucket, and 403 AccessDenied when it may not, the same as for a
+// key it may not read: only NoSuchKey (or a bare 404) means missing. Any other 403 is an error
+// (a policy, a key or a signature problem) and must not pass for a deleted upload.
+bool says_missing(const HttpResponse& res) {
+  if (res.status == 404) return true;
+  return res.status == 403 && aws_error_code(res) == "NoSuchKey";
+}
+
+// The object's total size from a ranged answer ("Content-Range: bytes 0-63/12345"), else its
+// Content-Length (a 200 that ignored the range).
+std::uint64_t total_size(const HttpResponse& res) {
+  const std::string range = res.header("content-range").value_or("");
+  if (const auto slash = range.rfind('/'); slash != std::string::npos)
+    if (auto total = parse_u64(std::string_view(range).substr(slash + 1))) return *total;
+  return parse_u64(res.header("content-length").value_or("0")).value_or(0);
 }
 
 }  // namespace
@@ -84,23 +103,34 @@ Result<std::optional<ObjectInfo>> S3ObjectStore::inspect(std::string_view key,
   auto head = aws_.send({"HEAD", object_path(key), {}, {}, {}, {}});
   if (!head) return std::unexpected(head.error());
   if (head->status == 404) return std::optional<ObjectInfo>{};
-  if (head->status != 200) return std::unexpected(s3_error(*head, "S3 HeadObject"));
+  // A HEAD answer has no body, so a 403 cannot say whether the key is missing (NoSuchKey) or
+  // may not be read (AccessDenied): the ranged GET below asks again and its error says which.
+  const bool head_denied = head->status == 403;
+  if (head->status != 200 && !head_denied) return std::unexpected(s3_error(*head, "S3 HeadObject"));
   ObjectInfo info;
-  info.size = parse_u64(head->header("content-length").value_or("0")).value_or(0);
-  info.content_type = head->header("content-type").value_or("");
-  if (head_bytes == 0 || info.size == 0) return std::optional<ObjectInfo>{std::move(info)};
+  if (!head_denied) {
+    info.size = parse_u64(head->header("content-length").value_or("0")).value_or(0);
+    info.content_type = head->header("content-type").value_or("");
+    if (head_bytes == 0 || info.size == 0) return std::optional<ObjectInfo>{std::move(info)};
+  }
 
   // Only the first bytes: enough to check the image's magic number without downloading it.
-  auto get = aws_.send({"GET",
-                        object_path(key),
-                        {},
-                        {{"range", "bytes=0-" + std::to_string(head_bytes - 1)}},
-                        {},
-                        {}});
+  auto get =
+      aws_.send({"GET",
+                 object_path(key),
+                 {},
+                 {{"range", "bytes=0-" + std::to_string(std::max<std::size_t>(head_bytes, 1) - 1)}},
+                 {},
+                 {}});
   if (!get) return std::unexpected(get.error());
-  if (get->status == 404) return std::optional<ObjectInfo>{};  // deleted in between
+  // Missing: deleted in between, or (after a 403 HEAD) never there.
+  if (says_missing(*get)) return std::optional<ObjectInfo>{};
   if (get->status != 200 && get->status != 206) {
     return std::unexpected(s3_error(*get, "S3 GetObject"));
+  }
+  if (head_denied) {
+    info.size = total_size(*get);
+    info.content_type = get->header("content-type").value_or("");
   }
   info.head = std::move(get->body);
   // A server that ignores Range answers 200 with everything: keep only what was asked for.

@@ -37,6 +37,9 @@ class S3ObjectStore final : public ObjectStore {
                                        std::chrono::seconds expires_in) override;
   Result<std::string> presign_get(std::string_view key, std::chrono::seconds expires_in,
                                   std::string_view download_name) override;
+  /// HEAD, then a ranged GET of the first bytes. Missing (nullopt) is a 404, or a 403 whose error
+  /// code is NoSuchKey; any other 403 (AccessDenied: what S3 answers for a missing key too when
+  /// the role may not s3:ListBucket) is ErrorCode::forbidden, never a missing object.
   Result<std::optional<ObjectInfo>> inspect(std::string_view key, std::size_t head_bytes) override;
   Result<void> remove(std::string_view key) override;
 

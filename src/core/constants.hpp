@@ -19,6 +19,11 @@ inline constexpr std::size_t sniff_bytes = 64;
 /// Prefix of every upload key: session-uploads/{sessionId}/image-{millis}-{hex}[.ext]
 inline constexpr std::string_view upload_prefix = "session-uploads/";
 
+/// How long the delivery of an S3 event that counted a photo holds the telling of the desktop
+/// (the slot's notifyingUntil) before another delivery of the event may take it over: the event
+/// function's timeout (the spec's 60 s, deploy/template.yaml), so the holder has ended by then.
+inline constexpr std::int64_t notify_lease_seconds = 60;
+
 /// The most photos one session takes (POST /sessions {"maxUploads"}).
 inline constexpr int max_uploads_limit = 100;
 

@@ -23,12 +23,59 @@ bool heif_family(std::string_view mime) {
   return mime == "image/heic" || mime == "image/heif";
 }
 
+std::string_view trim_spaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace
+
+std::span<const ImageType> known_image_types() {
+  return allow_list;
+}
 
 std::optional<ImageType> allowed_image_type(std::string_view mime) {
   for (const auto& type : allow_list)
     if (ascii::iequals(type.mime, mime)) return type;
   return std::nullopt;
+}
+
+AllowedImageTypes::AllowedImageTypes() : types_(allow_list.begin(), allow_list.end()) {}
+
+Result<AllowedImageTypes> AllowedImageTypes::parse(std::string_view list) {
+  AllowedImageTypes out;
+  out.types_.clear();
+  while (true) {
+    const auto comma = list.find(',');
+    const std::string_view name = trim_spaces(list.substr(0, comma));
+    if (!name.empty()) {
+      // Only types the check recognises by their bytes: anything else could never pass it.
+      const auto type = allowed_image_type(name);
+      if (!type)
+        return fail(ErrorCode::invalid_input, "unsupported image type " + std::string(name));
+      if (!out.find(type->mime)) out.types_.push_back(*type);
+    }
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  if (out.types_.empty()) return fail(ErrorCode::invalid_input, "no image type given");
+  return out;
+}
+
+std::optional<ImageType> AllowedImageTypes::find(std::string_view mime) const {
+  for (const auto& type : types_)
+    if (ascii::iequals(type.mime, mime)) return type;
+  return std::nullopt;
+}
+
+std::string AllowedImageTypes::joined() const {
+  std::string out;
+  for (const auto& type : types_) {
+    if (!out.empty()) out += ',';
+    out += type.mime;
+  }
+  return out;
 }
 
 std::optional<std::string_view> sniff_image_type(std::string_view head) {

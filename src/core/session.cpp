@@ -71,6 +71,8 @@ std::string encode_upload_slots(std::span<const UploadSlot> slots) {
     if (slot.size) o["size"] = *slot.size;
     if (slot.completed_at) o["completedAt"] = *slot.completed_at;
     if (slot.index) o["index"] = *slot.index;
+    if (slot.notified_at) o["notifiedAt"] = *slot.notified_at;
+    if (slot.notifying_until) o["notifyingUntil"] = *slot.notifying_until;
     out.push_back(std::move(o));
   }
   return boost::json::serialize(out);
@@ -108,6 +110,8 @@ std::vector<UploadSlot> decode_upload_slots(std::string_view json) {
     slot.size = number(*o, "size");
     slot.completed_at = number(*o, "completedAt");
     if (auto index = number(*o, "index")) slot.index = static_cast<int>(*index);
+    slot.notified_at = number(*o, "notifiedAt");
+    slot.notifying_until = number(*o, "notifyingUntil");
     out.push_back(std::move(slot));
   }
   return out;

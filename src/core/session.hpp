@@ -36,14 +36,21 @@ bool transition_allowed(SessionStatus from, SessionStatus to);
 /// A session keeps its slots in its own record (a bounded list: at most max_slots(max_uploads)),
 /// so completing one is a single conditional write that keeps the count honest.
 struct UploadSlot {
-  std::string key;                          ///< uploadKey the URL was signed for
-  std::string file_name;                    ///< fileName: the original's name, sanitised
-  std::string content_type;                 ///< the type signed into the URL (may be image/*)
-  std::int64_t issued_at = 0;               ///< issuedAt, epoch seconds
-  bool completed = false;                   ///< the photo arrived, passed the check and counted
-  std::optional<std::int64_t> size;         ///< size of the accepted photo, bytes
+  std::string key;                           ///< uploadKey the URL was signed for
+  std::string file_name;                     ///< fileName: the original's name, sanitised
+  std::string content_type;                  ///< the type signed into the URL (may be image/*)
+  std::int64_t issued_at = 0;                ///< issuedAt, epoch seconds
+  bool completed = false;                    ///< the photo arrived, passed the check and counted
+  std::optional<std::int64_t> size;          ///< size of the accepted photo, bytes
   std::optional<std::int64_t> completed_at;  ///< completedAt, epoch seconds
   std::optional<int> index;                  ///< order of acceptance in the session, from 1
+  /// notifiedAt, epoch seconds: UPLOAD_COMPLETED for this photo reached the desktop's connection.
+  /// Absent on a counted slot: not delivered (no connection, a gone one, or a failed send).
+  std::optional<std::int64_t> notified_at;
+  /// notifyingUntil, epoch seconds: an invocation is telling the desktop about this photo (set by
+  /// the write that counts it, or by a redelivery that resends it); until then no other delivery
+  /// of the event sends it again. See s3_upload_completion.cpp.
+  std::optional<std::int64_t> notifying_until;
 
   bool operator==(const UploadSlot&) const = default;
 };
@@ -61,8 +68,8 @@ struct Session {
   std::optional<std::string> desktop_token_hash;  ///< desktopTokenHash: hex SHA-256 of the token
   bool ws_token_bound = false;  ///< wsTokenBound: the connection presented the desktop token
   std::optional<std::int64_t> upload_size;  ///< uploadSize of the accepted object, bytes
-  int max_uploads = 1;    ///< maxUploads: photos the session takes (1: the spec's session)
-  int upload_count = 0;   ///< uploadCount: photos accepted so far
+  int max_uploads = 1;   ///< maxUploads: photos the session takes (1: the spec's session)
+  int upload_count = 0;  ///< uploadCount: photos accepted so far
   std::vector<UploadSlot> uploads;  ///< uploads: every issued slot, in the order issued
   /// uploaderTokenHash: hex SHA-256 of the token of the phone that claimed the session.
   std::optional<std::string> uploader_token_hash;

@@ -81,7 +81,7 @@ bool is_http_api_path(std::string_view path) {
 }
 
 boost::json::value http_api_handler(const boost::json::value& event, handlers::Context& ctx) {
-  return guarded(ctx.log, encode_http_response, [&]() -> boost::json::value {
+  auto response = guarded(ctx.log, encode_http_response, [&]() -> boost::json::value {
     auto request = parse_http_event(event);
     if (!request) {
       ctx.log.warn("not an HTTP API event", {{"error", request.error().detail}});
@@ -92,6 +92,8 @@ boost::json::value http_api_handler(const boost::json::value& event, handlers::C
     if (request->method == "OPTIONS") return encode_preflight_response();
     return encode_http_response(route(*request, ctx));
   });
+  count_server_error(response, ctx.log);
+  return response;
 }
 
 }  // namespace qr::functions

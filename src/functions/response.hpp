@@ -22,6 +22,14 @@ boost::json::value encode_preflight_response();
 /// {statusCode, body} for WebSocket routes and S3 events.
 boost::json::value encode_event_response(const Response& response);
 
+/// The statusCode of a router's response document (0 when it has none).
+int status_of(const boost::json::value& response);
+
+/// Counts a 5xx answer in the EMF metric ServerErrors (namespace QrUpload, dimension Service: the
+/// function's name), one per response whose statusCode is 500 or more. The 5xx alarms of
+/// deploy/template.yaml read it: Lambda counts such answers as successful invocations.
+void count_server_error(const boost::json::value& response, Logger& log);
+
 /// Runs a router's body. This is each router's one catch-all: anything thrown becomes a 500
 /// (encoded by `encode`) with the detail in the log only.
 template <class Body>

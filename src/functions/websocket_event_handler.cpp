@@ -28,19 +28,31 @@ Response route(const boost::json::value& event, handlers::Context& ctx) {
   return error_response(400, "Unknown event type");
 }
 
+// True for a $connect route event (whatever else is wrong with it).
+bool is_connect(const boost::json::value& event) {
+  const auto* root = event.if_object();
+  const auto* context = root ? root->if_contains("requestContext") : nullptr;
+  const auto* route_key =
+      context && context->is_object() ? context->get_object().if_contains("routeKey") : nullptr;
+  return route_key && route_key->is_string() && route_key->get_string() == "$connect";
+}
+
 }  // namespace
 
 boost::json::value websocket_event_handler(const boost::json::value& event,
                                            handlers::Context& ctx) {
-  return guarded(ctx.log, encode_event_response,
-                 [&] { return encode_event_response(route(event, ctx)); });
+  auto response = guarded(ctx.log, encode_event_response,
+                          [&] { return encode_event_response(route(event, ctx)); });
+  count_server_error(response, ctx.log);
+  // API Gateway refuses the WebSocket whenever $connect answers other than 2xx: count each
+  // refusal here, whichever check (or failure) made it.
+  if (const int status = status_of(response); is_connect(event) && (status < 200 || status > 299))
+    ctx.log.metric("WebSocketConnectFailures", 1);
+  return response;
 }
 
 bool should_redeliver(const boost::json::value& event, const boost::json::value& response) {
-  if (!is_s3_event(event)) return false;
-  const auto* doc = response.if_object();
-  const auto* status = doc ? doc->if_contains("statusCode") : nullptr;
-  return status && status->is_int64() && status->get_int64() >= 500;
+  return is_s3_event(event) && status_of(response) >= 500;
 }
 
 }  // namespace qr::functions

@@ -32,11 +32,11 @@ boost::json::object action_message(std::string_view action, std::string_view ses
   return {{"action", action}, {"sessionId", session_id}, {"timestamp", now}};
 }
 
-bool notify_desktop(const Session& session, std::string_view message, Context& ctx) {
-  if (!session.ws_connection_id) return false;
+Delivery notify_desktop(const Session& session, std::string_view message, Context& ctx) {
+  if (!session.ws_connection_id) return Delivery::no_connection;
   const std::string& connection = *session.ws_connection_id;
   auto sent = ctx.notifier.send(connection, message);
-  if (sent) return true;
+  if (sent) return Delivery::delivered;
   if (sent.error().code == ErrorCode::gone) {
     ctx.log.info("connection gone; clearing it",
                  {{"sessionId", session.session_id}, {"connectionId", connection}});
@@ -50,13 +50,14 @@ bool notify_desktop(const Session& session, std::string_view message, Context& c
         !cleared && cleared.error().code != ErrorCode::condition_failed)
       ctx.log.warn("could not clear gone connection",
                    {{"sessionId", session.session_id}, {"error", cleared.error().detail}});
-    return false;
+    return Delivery::gone;
   }
   ctx.log.error("notification failed", {{"sessionId", session.session_id},
                                         {"connectionId", connection},
                                         {"errorCode", to_string(sent.error().code)},
                                         {"error", sent.error().detail}});
-  return false;
+  ctx.log.metric("NotificationsFailed", 1);
+  return Delivery::failed;
 }
 
 Response internal_error(Context& ctx, std::string_view what, const Error& error) {

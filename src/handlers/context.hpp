@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "core/constants.hpp"
+#include "core/image_type.hpp"
 #include "core/log.hpp"
 #include "ports/clock.hpp"
 #include "ports/notifier.hpp"
@@ -18,6 +19,9 @@ namespace qr::handlers {
 struct Settings {
   /// Largest upload accepted, in bytes.
   std::uint64_t max_upload_bytes = constants::default_max_upload_bytes;
+  /// The image types a phone may upload (every known one unless the deployment narrows it: the
+  /// AWS stack's ALLOWED_CONTENT_TYPES).
+  AllowedImageTypes allowed_types;
   /// Session lifetime (the spec's 30 minutes; tests shorten it).
   std::int64_t session_ttl_seconds = constants::session_expiry_seconds;
   /// Lifetime of the presigned upload URL.

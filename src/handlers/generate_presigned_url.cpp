@@ -44,7 +44,7 @@ Response generate_presigned_url(const ApiRequest& request, Context& ctx) {
   std::string content_type(constants::wildcard_image_type);
   std::string_view extension;
   if (auto requested = request.query_param("contentType"); requested && !requested->empty()) {
-    const auto type = allowed_image_type(*requested);
+    const auto type = ctx.settings.allowed_types.find(*requested);
     if (!type) return error_response(400, "Unsupported contentType");
     content_type = type->mime;
     extension = type->extension;
@@ -123,9 +123,9 @@ Response generate_presigned_url(const ApiRequest& request, Context& ctx) {
     // Actions beyond the spec's two go only to the desktop that presented its token.
     if (updated->ws_token_bound)
       notify_desktop(*updated,
-                   boost::json::serialize(
-                       action_message(constants::action_phone_connected, session_id, now)),
-                   ctx);
+                     boost::json::serialize(
+                         action_message(constants::action_phone_connected, session_id, now)),
+                     ctx);
   }
   boost::json::object headers;
   for (const auto& [name, value] : presigned->headers) headers[name] = value;

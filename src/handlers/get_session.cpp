@@ -13,7 +13,7 @@ Response get_session(const ApiRequest& request, std::string_view raw_id, Context
   // a moment will do (on DynamoDB it costs half a strong read). A stale answer is only ever
   // behind: a photo not listed yet, a claim not seen yet. A session it does not find may have
   // just been created: read again, strongly, before answering 404.
-  auto found = ctx.sessions.get(session_id);
+  auto found = ctx.sessions.get(session_id, Consistency::eventual);
   if (found && !*found) found = ctx.sessions.get(session_id);
   if (!found) return internal_error(ctx, "reading session failed", found.error());
   if (!*found) return error_response(404, "Session not found");

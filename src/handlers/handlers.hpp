@@ -32,7 +32,8 @@ Response websocket_connect(const WebSocketEvent& event, Context& ctx);
 Response websocket_disconnect(const WebSocketEvent& event, Context& ctx);
 
 /// ObjectCreated records: checks each upload, completes its session and tells the desktop.
-/// 500 when a record failed on a storage error, so the event is delivered again.
+/// 500 when a record failed on a storage error, or its desktop could not be told (otherwise than
+/// on a gone connection), so the event is delivered again.
 Response s3_upload_completion(std::span<const S3Record> records, Context& ctx);
 
 // Helpers the handlers share (context.cpp).
@@ -50,10 +51,17 @@ bool token_matches(const Session& session, std::string_view token);
 boost::json::object action_message(std::string_view action, std::string_view session_id,
                                    std::int64_t now);
 
+/// What became of a message to the desktop.
+enum class Delivery {
+  delivered,      ///< the connection took it
+  no_connection,  ///< the session has no connection to send to
+  gone,           ///< the connection no longer exists (it has been cleared from the session)
+  failed,         ///< the send failed otherwise (logged): the message may never have arrived
+};
+
 /// Sends `message` to the session's connection. A gone connection is cleared from the session
-/// (only if it is still the same one) and counted; other failures are logged. Returns whether
-/// the message was delivered.
-bool notify_desktop(const Session& session, std::string_view message, Context& ctx);
+/// (only if it is still the same one) and counted; other failures are logged.
+Delivery notify_desktop(const Session& session, std::string_view message, Context& ctx);
 
 /// The 500 every handler answers when a port fails; the detail goes to the log only.
 Response internal_error(Context& ctx, std::string_view what, const Error& error);

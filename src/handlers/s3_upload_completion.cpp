@@ -1,6 +1,14 @@
 // The spec's handlers/s3_upload_completion.py, for every record, at least once and in any order.
 // Each issued slot of a session counts once; the count is kept honest under concurrency by a
 // compare-and-set on uploadCount in the same conditional write that marks the slot.
+//
+// Telling the desktop (UPLOAD_COMPLETED) is at least once too, and never twice what was
+// delivered: the write that counts a photo also gives this delivery the telling of it for a while
+// (the slot's notifyingUntil); once the connection took the message, notifiedAt records it. A
+// send that fails otherwise than on a gone connection fails the record, so Lambda delivers the
+// event again, and that delivery, finding the slot counted but never told and nobody telling it,
+// takes the telling over and resends. A gone connection or none is not retried: the desktop
+// catches up with GET /sessions/{id} when it connects again.
 #include <boost/json/serialize.hpp>
 
 #include "core/file_name.hpp"
@@ -49,8 +57,8 @@ Outcome reject_upload(const Session& session, const std::string& key, const Refu
   const std::string error = "Upload rejected: " + refusal.reason;
   tally.rejections.push_back(
       boost::json::object{{"key", key}, {"reason", error}, {"status", refusal.status}});
-  auto message = action_message(constants::action_error, session.session_id,
-                                ctx.clock.now_seconds());
+  auto message =
+      action_message(constants::action_error, session.session_id, ctx.clock.now_seconds());
   message["error"] = error;
   // A tokenless connection speaks only the spec's protocol: its four fields.
   if (session.ws_token_bound) {
@@ -62,8 +70,8 @@ Outcome reject_upload(const Session& session, const std::string& key, const Refu
 }
 
 std::string completion_message(const Session& session, const UploadSlot& slot, Context& ctx) {
-  auto message =
-      action_message(constants::action_upload_completed, session.session_id, ctx.clock.now_seconds());
+  auto message = action_message(constants::action_upload_completed, session.session_id,
+                                ctx.clock.now_seconds());
   message["uploadKey"] = slot.key;
   // Only the desktop that proved itself with its token gets more than the spec's fields, and a
   // way to the photo; a tokenless connection is a spec client, or someone who saw the QR code.
@@ -90,6 +98,75 @@ std::string completion_message(const Session& session, const UploadSlot& slot, C
 
 const Refusal session_full{"this session already has all its photos", 409};
 
+// Tells the desktop about a counted photo whose telling this delivery holds: UPLOAD_COMPLETED,
+// then SESSION_COMPLETED when it was the photo that filled the session. Records notifiedAt once
+// the connection took it. False when the send failed otherwise than on a gone connection: the
+// caller fails the record so that the event comes again.
+bool tell_desktop(const Session& session, UploadSlot slot, Context& ctx) {
+  const std::int64_t now = ctx.clock.now_seconds();
+  const Delivery delivery = notify_desktop(session, completion_message(session, slot, ctx), ctx);
+  if (delivery == Delivery::failed) {
+    // Give the telling back, so that the redelivery resends at once rather than after the lease.
+    slot.notifying_until.reset();
+    SessionUpdate release;
+    release.put_slot = slot;
+    if (auto released = ctx.sessions.update(session.session_id, release, {}); !released)
+      ctx.log.warn("could not release the notification", {{"sessionId", session.session_id},
+                                                          {"key", slot.key},
+                                                          {"error", released.error().detail}});
+    return false;
+  }
+  if (delivery != Delivery::delivered) return true;
+  slot.notified_at = now;
+  slot.notifying_until.reset();
+  SessionUpdate record;
+  record.put_slot = slot;
+  // Delivered is what matters: a failure to record it is logged, not retried (a retry would
+  // send the photo twice).
+  if (auto recorded = ctx.sessions.update(session.session_id, record, {}); !recorded)
+    ctx.log.error(
+        "recording the notification failed",
+        {{"sessionId", session.session_id}, {"key", slot.key}, {"error", recorded.error().detail}});
+  const bool filled_it =
+      session.status == SessionStatus::completed && slot.index == session.max_uploads;
+  if (filled_it && session.ws_token_bound) {
+    auto message = action_message(constants::action_session_completed, session.session_id, now);
+    message["uploadCount"] = session.upload_count;
+    message["reason"] = "full";
+    notify_desktop(session, boost::json::serialize(message), ctx);
+  }
+  return true;
+}
+
+// Another delivery of an event whose photo counted already: it is not counted again, and the
+// desktop is told only if it never was and no other delivery is telling it now.
+Outcome duplicate(const Session& session, const UploadSlot& slot, Context& ctx) {
+  ctx.log.info("duplicate event for a slot that counted",
+               {{"sessionId", session.session_id}, {"key", slot.key}});
+  const std::int64_t now = ctx.clock.now_seconds();
+  if (slot.notified_at || !session.ws_connection_id) return Outcome::duplicate;
+  if (slot.notifying_until && *slot.notifying_until >= now) return Outcome::duplicate;
+  UploadSlot taken = slot;
+  taken.notifying_until = now + constants::notify_lease_seconds;
+  SessionUpdate take;
+  take.put_slot = taken;
+  UpdateCondition untold;
+  untold.slot_untold = UpdateCondition::SlotUntold{slot.key, now};
+  auto updated = ctx.sessions.update(session.session_id, take, untold);
+  if (!updated) {
+    // Told meanwhile, or another delivery took it over: either way not this one's to send.
+    if (updated.error().code == ErrorCode::condition_failed) return Outcome::duplicate;
+    return fail_record(ctx, "taking over the notification failed", updated.error(), slot.key);
+  }
+  ctx.log.info("resending a notification that was never delivered",
+               {{"sessionId", session.session_id}, {"key", slot.key}});
+  ctx.log.metric("NotificationsResent", 1);
+  if (!tell_desktop(*updated, taken, ctx))
+    return fail_record(ctx, "resending the notification failed",
+                       Error{ErrorCode::unavailable, "notifier"}, slot.key);
+  return Outcome::duplicate;
+}
+
 Outcome process(const S3Record& record, Context& ctx, Tally& tally) {
   if (!record.event_name.starts_with("ObjectCreated"))
     return ignore(ctx, "not ObjectCreated", record);
@@ -103,11 +180,7 @@ Outcome process(const S3Record& record, Context& ctx, Tally& tally) {
   if (!*found) return ignore(ctx, "no such session", record);
   Session session = std::move(**found);
   const UploadSlot* slot = find_slot(session, *key);
-  if (slot && slot->completed) {
-    ctx.log.info("duplicate event for a slot that counted",
-                 {{"sessionId", *session_id}, {"key", *key}});
-    return Outcome::duplicate;
-  }
+  if (slot && slot->completed) return duplicate(session, *slot, ctx);
 
   auto info = ctx.objects.inspect(*key, constants::sniff_bytes);
   if (!info) return fail_record(ctx, "inspecting upload failed", info.error(), *key);
@@ -123,20 +196,24 @@ Outcome process(const S3Record& record, Context& ctx, Tally& tally) {
     return reject_upload(session, *key, {"the session has expired", 410}, ctx, tally);
   if ((*info)->size > ctx.settings.max_upload_bytes)
     return reject_upload(session, *key, {"file too large", 413}, ctx, tally);
-  const std::string signed_type = slot->content_type.empty()
-                                      ? std::string(constants::wildcard_image_type)
-                                      : slot->content_type;
+  const std::string signed_type =
+      slot->content_type.empty() ? std::string(constants::wildcard_image_type) : slot->content_type;
   if (!head_matches_type(signed_type, (*info)->head))
-    return reject_upload(session, *key,
-                         {signed_type == constants::wildcard_image_type
-                              ? "not a supported image"
-                              : "not an image of type " + signed_type,
-                          422},
-                         ctx, tally);
+    return reject_upload(
+        session, *key,
+        {signed_type == constants::wildcard_image_type ? "not a supported image"
+                                                       : "not an image of type " + signed_type,
+         422},
+        ctx, tally);
   // The spec's wildcard type says nothing of the image; record what it turned out to be.
   const std::string actual_type = signed_type == constants::wildcard_image_type
                                       ? std::string(*sniff_image_type((*info)->head))
                                       : signed_type;
+  // A deployment may take fewer types than the check knows (ALLOWED_CONTENT_TYPES): the spec's
+  // image/* URL accepts any image, so its bytes are held to the list here.
+  if (!ctx.settings.allowed_types.find(actual_type))
+    return reject_upload(session, *key,
+                         {"images of type " + actual_type + " are not accepted", 422}, ctx, tally);
 
   // Compare-and-set on the count: each failure means another write changed the session, so at
   // most max_uploads completions (and one end by the desktop) can make this retry.
@@ -152,6 +229,8 @@ Outcome process(const S3Record& record, Context& ctx, Tally& tally) {
     done.size = static_cast<std::int64_t>((*info)->size);
     done.completed_at = now;
     done.index = count;
+    // This delivery tells the desktop; another one of the same event waits for it (duplicate()).
+    done.notifying_until = now + constants::notify_lease_seconds;
     SessionUpdate complete;
     complete.put_slot = done;
     complete.upload_count = count;
@@ -175,22 +254,18 @@ Outcome process(const S3Record& record, Context& ctx, Tally& tally) {
                                         {"index", count},
                                         {"maxUploads", session.max_uploads}});
       ctx.log.metric("UploadsCompleted", 1);
-      tally.completions.push_back(boost::json::object{{"key", *key},
-                                                      {"sessionId", *session_id},
-                                                      {"fileName", done.file_name},
-                                                      {"index", count},
-                                                      {"uploadsRemaining", session.max_uploads - count}});
-      notify_desktop(*updated, completion_message(*updated, done, ctx), ctx);
-      if (last) {
+      tally.completions.push_back(
+          boost::json::object{{"key", *key},
+                              {"sessionId", *session_id},
+                              {"fileName", done.file_name},
+                              {"index", count},
+                              {"uploadsRemaining", session.max_uploads - count}});
+      if (last)
         ctx.log.metric("SessionDurationSeconds", static_cast<double>(now - session.created_at),
                        "Seconds");
-        if (updated->ws_token_bound) {
-          auto message = action_message(constants::action_session_completed, *session_id, now);
-          message["uploadCount"] = count;
-          message["reason"] = "full";
-          notify_desktop(*updated, boost::json::serialize(message), ctx);
-        }
-      }
+      if (!tell_desktop(*updated, done, ctx))
+        return fail_record(ctx, "telling the desktop failed; the event will come again",
+                           Error{ErrorCode::unavailable, "notifier"}, *key);
       return Outcome::completed;
     }
     if (updated.error().code != ErrorCode::condition_failed)
@@ -205,7 +280,7 @@ Outcome process(const S3Record& record, Context& ctx, Tally& tally) {
     if (slot->completed) {
       ctx.log.info("a concurrent delivery completed it first",
                    {{"sessionId", *session_id}, {"key", *key}});
-      return Outcome::duplicate;
+      return duplicate(session, *slot, ctx);
     }
   }
   return fail_record(ctx, "completion kept losing races",

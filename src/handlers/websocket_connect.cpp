@@ -5,9 +5,9 @@
 namespace qr::handlers {
 namespace {
 
+// The router counts every refused $connect (WebSocketConnectFailures), whatever refused it.
 Response reject(Context& ctx, int status, std::string_view message) {
   ctx.log.info("connection rejected", {{"status", status}, {"reason", message}});
-  ctx.log.metric("WebSocketConnectFailures", 1);
   return error_response(status, message);
 }
 
@@ -20,10 +20,7 @@ Response websocket_connect(const WebSocketEvent& event, Context& ctx) {
   const std::string session_id = normalize_uuid(*raw_id);
 
   auto found = ctx.sessions.get(session_id);
-  if (!found) {
-    ctx.log.metric("WebSocketConnectFailures", 1);
-    return internal_error(ctx, "reading session failed", found.error());
-  }
+  if (!found) return internal_error(ctx, "reading session failed", found.error());
   // A completed session still accepts its desktop: a reload after the upload must catch up.
   if (auto bad = validate_session(*found, ctx.clock.now_seconds(), CompletedSessions::allowed))
     return reject(ctx, bad->status, bad->message);
@@ -47,7 +44,6 @@ Response websocket_connect(const WebSocketEvent& event, Context& ctx) {
       return Response{200, {{"message", "Connected"}}};
     }
     if (updated.error().code == ErrorCode::not_found) return reject(ctx, 404, "Session not found");
-    ctx.log.metric("WebSocketConnectFailures", 1);
     return internal_error(ctx, "binding connection failed", updated.error());
   }
   ctx.log.info("connection bound", {{"sessionId", session_id},

@@ -21,6 +21,7 @@ namespace qr::lambda {
 namespace {
 
 constexpr std::string_view max_upload_setting = "MAX_UPLOAD_BYTES";
+constexpr std::string_view allowed_types_setting = "ALLOWED_CONTENT_TYPES";
 
 /// Stands in for the notifier in a function that never pushes messages (the HTTP API).
 class NoNotifier final : public Notifier {
@@ -30,7 +31,7 @@ class NoNotifier final : public Notifier {
   }
 };
 
-Result<std::uint64_t> max_upload_bytes(const aws::EnvLookup& env) {
+Result<std::uint64_t> max_upload_bytes(const SettingLookup& env) {
   const auto text = env(max_upload_setting);
   if (!text) return constants::default_max_upload_bytes;
   std::uint64_t value = 0;
@@ -40,6 +41,18 @@ Result<std::uint64_t> max_upload_bytes(const aws::EnvLookup& env) {
                 "malformed setting " + std::string(max_upload_setting) + ": " + *text);
   }
   return value;
+}
+
+Result<AllowedImageTypes> allowed_types(const SettingLookup& env) {
+  const auto text = env(allowed_types_setting);
+  if (!text) return AllowedImageTypes{};
+  auto parsed = AllowedImageTypes::parse(*text);
+  if (!parsed) {
+    return fail(
+        ErrorCode::invalid_input,
+        "malformed setting " + std::string(allowed_types_setting) + ": " + parsed.error().detail);
+  }
+  return parsed;
 }
 
 int init_failed(RuntimeClient& runtime, Logger& log, const std::string& detail) {
@@ -53,6 +66,25 @@ int init_failed(RuntimeClient& runtime, Logger& log, const std::string& detail) 
 
 }  // namespace
 
+Result<handlers::Settings> load_settings(const SettingLookup& env) {
+  handlers::Settings settings;
+  auto max_upload = max_upload_bytes(env);
+  if (!max_upload) return std::unexpected(max_upload.error());
+  settings.max_upload_bytes = *max_upload;
+  auto types = allowed_types(env);
+  if (!types) return std::unexpected(types.error());
+  settings.allowed_types = std::move(*types);
+  return settings;
+}
+
+std::vector<std::string_view> settings_read(const FunctionSpec& spec) {
+  std::vector<std::string_view> names{"SESSIONS_TABLE_NAME", "UPLOAD_BUCKET_NAME"};
+  if (spec.needs_ws_api) names.push_back("WS_API_ENDPOINT");
+  names.push_back(max_upload_setting);
+  names.push_back(allowed_types_setting);
+  return names;
+}
+
 Handler router_handler(Router router, handlers::Context& context,
                        std::function<void(std::int64_t deadline_ms)> set_deadline) {
   return [router, &context, set_deadline = std::move(set_deadline)](
@@ -63,7 +95,8 @@ Handler router_handler(Router router, handlers::Context& context,
     // error makes Lambda deliver the event again (completion is idempotent).
     if (functions::should_redeliver(event, response)) {
       return std::unexpected(HandlerError{
-          "RedeliverEvent", "S3 records failed on a storage error; the event will be redelivered"});
+          "RedeliverEvent",
+          "S3 records failed on a storage or notification error; the event will be redelivered"});
     }
     return response;
   };
@@ -71,9 +104,8 @@ Handler router_handler(Router router, handlers::Context& context,
 
 int run_bootstrap(const FunctionSpec& spec, int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "--print-env") {
-    std::puts("SESSIONS_TABLE_NAME\nUPLOAD_BUCKET_NAME");
-    if (spec.needs_ws_api) std::puts("WS_API_ENDPOINT");
-    std::puts(max_upload_setting.data());
+    for (const std::string_view name : settings_read(spec))
+      std::printf("%.*s\n", static_cast<int>(name.size()), name.data());
     return 0;
   }
 
@@ -95,8 +127,8 @@ int run_bootstrap(const FunctionSpec& spec, int argc, char** argv) {
   needs.ws_api = spec.needs_ws_api;
   auto config = aws::load_config(env, needs);
   if (!config) return init_failed(runtime, log, config.error().detail);
-  auto max_upload = max_upload_bytes(env);
-  if (!max_upload) return init_failed(runtime, log, max_upload.error().detail);
+  auto settings = load_settings(env);
+  if (!settings) return init_failed(runtime, log, settings.error().detail);
 
   // Everything below is built once per sandbox and reused by every invocation. The DynamoDB and
   // S3 connections are opened now (warm-up), so the first event does not pay the TLS handshake.
@@ -108,10 +140,8 @@ int run_bootstrap(const FunctionSpec& spec, int argc, char** argv) {
   NoNotifier no_notifier;
   Notifier& notifier = adapters.notifier ? *adapters.notifier : no_notifier;
 
-  handlers::Settings settings;
-  settings.max_upload_bytes = *max_upload;
-  handlers::Context context{
-      *adapters.sessions, *adapters.objects, notifier, clock, random, log, settings};
+  handlers::Context context{*adapters.sessions, *adapters.objects, notifier, clock, random, log,
+                            *settings};
 
   const Handler handler = router_handler(spec.router, context, [&](std::int64_t deadline_ms) {
     if (deadline_ms > 0) {

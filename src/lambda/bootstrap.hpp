@@ -6,8 +6,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
+#include "core/error.hpp"
 #include "handlers/context.hpp"
 #include "lambda/runtime_loop.hpp"
 
@@ -25,6 +29,20 @@ struct FunctionSpec {
   /// The function's router.
   Router router = nullptr;
 };
+
+/// Looks a setting up in the function's environment; nullopt when it is not set.
+using SettingLookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+/// The handlers' settings from the environment, each optional (the defaults otherwise):
+///   MAX_UPLOAD_BYTES       largest upload, in bytes (a positive integer)
+///   ALLOWED_CONTENT_TYPES  comma-separated image types the phone may upload (a subset of
+///                          image/jpeg,image/png,image/gif,image/webp,image/heic,image/heif,
+///                          image/avif)
+/// invalid_input naming the setting that is malformed.
+Result<handlers::Settings> load_settings(const SettingLookup& env);
+
+/// The environment variables a function reads besides Lambda's own (what --print-env prints).
+std::vector<std::string_view> settings_read(const FunctionSpec& spec);
 
 /// The loop's handler for `router`: passes each invocation's deadline (epoch ms, 0 for none) to
 /// `set_deadline`, routes the event, and turns an S3 notification whose records failed on a

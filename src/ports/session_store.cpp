@@ -12,8 +12,7 @@ bool condition_holds(const Session& current, const UpdateCondition& condition) {
   if (condition.upload_key_is && current.upload_key != *condition.upload_key_is) return false;
   if (condition.connection_not_token_bound && current.ws_connection_id && current.ws_token_bound)
     return false;
-  if (condition.upload_count_is && current.upload_count != *condition.upload_count_is)
-    return false;
+  if (condition.upload_count_is && current.upload_count != *condition.upload_count_is) return false;
   if (condition.slot_open) {
     const UploadSlot* slot = find_slot(current, *condition.slot_open);
     if (!slot || slot->completed) return false;
@@ -23,6 +22,11 @@ bool condition_holds(const Session& current, const UpdateCondition& condition) {
   if (condition.uploader_token_hash_is &&
       current.uploader_token_hash != *condition.uploader_token_hash_is)
     return false;
+  if (condition.slot_untold) {
+    const UploadSlot* slot = find_slot(current, condition.slot_untold->key);
+    if (!slot || !slot->completed || slot->notified_at) return false;
+    if (slot->notifying_until && *slot->notifying_until >= condition.slot_untold->now) return false;
+  }
   return true;
 }
 

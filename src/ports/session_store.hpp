@@ -11,6 +11,12 @@
 
 namespace qr {
 
+/// How fresh a read must be.
+enum class Consistency {
+  strong,    ///< reflects every write that succeeded before the read
+  eventual,  ///< may miss the writes of the last moments (DynamoDB: usually under a second)
+};
+
 /// A set of attribute changes. Each engaged member is written; the rest are left alone.
 struct SessionUpdate {
   std::optional<SessionStatus> status;
@@ -45,6 +51,14 @@ struct UpdateCondition {
   std::optional<std::size_t> slots_fewer_than;
   /// When engaged: the current uploaderTokenHash must equal this (nullopt: must be absent).
   std::optional<std::optional<std::string>> uploader_token_hash_is;
+  /// A slot whose photo counted but whose desktop was never told, with no invocation telling it.
+  struct SlotUntold {
+    std::string key;   ///< the slot's uploadKey
+    std::int64_t now;  ///< epoch seconds: a notifyingUntil before this has lapsed
+  };
+  /// When engaged: the slot exists and counted, has no notifiedAt, and its notifyingUntil is
+  /// absent or earlier than `now` (whoever writes this takes over the telling).
+  std::optional<SlotUntold> slot_untold;
 };
 
 /// Storage of session records with conditional writes.
@@ -55,8 +69,17 @@ class SessionStore {
   /// Stores a new session; already_exists if the id is taken.
   virtual Result<void> save(const Session& session) = 0;
 
-  /// The session with this id, or nullopt if there is none.
+  /// The session with this id, or nullopt if there is none. Strongly consistent: whatever a
+  /// handler reads before a conditional write, or must not miss, is read this way.
   virtual Result<std::optional<Session>> get(std::string_view session_id) = 0;
+
+  /// The same read at the consistency asked for. Consistency::eventual is for answers no write
+  /// depends on (GET /sessions/{id}): it may miss the latest writes, and costs DynamoDB half a
+  /// strong read. A store whose every read is strong (SQLite, the fake) keeps this default.
+  virtual Result<std::optional<Session>> get(std::string_view session_id, Consistency consistency) {
+    (void)consistency;
+    return get(session_id);
+  }
 
   /// Applies `changes` if the session exists and `condition` holds; returns the new record.
   /// not_found if there is no such session, condition_failed if the condition does not hold.

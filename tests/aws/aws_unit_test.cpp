@@ -13,6 +13,8 @@
 #include "aws/retry.hpp"
 #include "aws/s3_object_store.hpp"
 #include "aws_test_support.hpp"
+#include "functions/http_api_handler.hpp"
+#include "functions/websocket_event_handler.hpp"
 #include "support/fakes.hpp"
 
 namespace {
@@ -338,6 +340,162 @@ TEST(DynamoDbRequests, FindByConnectionQueriesTheIndexNeverScans) {
   EXPECT_FALSE(*found);
   EXPECT_EQ(h.header(0, "x-amz-target"), "DynamoDB_20120810.Query");
   EXPECT_EQ(h.body(0).at("IndexName").as_string(), "wsConnectionId-index");
+}
+
+// GetItem is strongly consistent unless the caller says a stale answer will do.
+TEST(DynamoDbRequests, GetReadsStronglyUnlessAskedForAnEventualRead) {
+  DdbHarness h;
+  h.http->push_response(200, "{}");
+  h.http->push_response(200, "{}");
+  h.http->push_response(200, "{}");
+  qr::SessionStore& store = *h.store;
+  ASSERT_TRUE(store.get("id"));
+  ASSERT_TRUE(store.get("id", qr::Consistency::strong));
+  ASSERT_TRUE(store.get("id", qr::Consistency::eventual));
+  EXPECT_EQ(h.header(0, "x-amz-target"), "DynamoDB_20120810.GetItem");
+  EXPECT_EQ(h.body(0).at("ConsistentRead"), true);
+  EXPECT_EQ(h.body(1).at("ConsistentRead"), true);
+  EXPECT_EQ(h.body(2).at("ConsistentRead"), false);
+}
+
+// Through the routers on the DynamoDB store: the desktop's status poll reads eventually; the
+// completion of an upload, whose conditional write depends on what it read, strongly.
+TEST(DynamoDbRequests, TheStatusPollReadsEventuallyTheCompletionStrongly) {
+  DdbHarness h;
+  qr::testing::FakeObjectStore objects;
+  qr::testing::FakeNotifier notifier;
+  qr::testing::CountingRandom random;
+  qr::Logger log{[](std::string_view) {}};
+  qr::handlers::Settings settings;
+  qr::handlers::Context ctx{*h.store, objects, notifier, h.clock, random, log, settings};
+  const std::string id = "0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b";
+  const std::string item = R"({"Item":{"sessionId":{"S":")" + id + R"("},
+    "status":{"S":"AWAITING_SCAN"},"createdAt":{"N":"1700000000"},"expiresAt":{"N":"1700001800"}}})";
+
+  h.http->push_response(200, item);
+  boost::json::object event{
+      {"version", "2.0"},
+      {"rawPath", "/sessions/" + id},
+      {"requestContext", {{"http", {{"method", "GET"}, {"path", "/sessions/" + id}}}}}};
+  auto poll = qr::functions::http_api_handler(event, ctx).as_object();
+  EXPECT_EQ(poll.at("statusCode").as_int64(), 200) << boost::json::serialize(poll);
+  ASSERT_EQ(h.http->requests.size(), 1u);
+  EXPECT_EQ(h.body(0).at("ConsistentRead"), false);
+
+  h.http->push_response(200, item);  // the session never issued this key: refused
+  const std::string key = "session-uploads/" + id + "/image-1.jpg";
+  objects.objects[key] = {"\xFF\xD8\xFF", "image/jpeg"};
+  boost::json::object s3{
+      {"Records",
+       boost::json::array{boost::json::object{
+           {"eventName", "ObjectCreated:Put"},
+           {"s3", {{"bucket", {{"name", "b"}}}, {"object", {{"key", key}, {"size", 3}}}}}}}}};
+  qr::functions::websocket_event_handler(s3, ctx);
+  ASSERT_EQ(h.http->requests.size(), 2u);
+  EXPECT_EQ(h.body(1).at("ConsistentRead"), true);
+}
+
+// S3 answers a missing key with 404 NoSuchKey when the role may s3:ListBucket, and with 403
+// AccessDenied when it may not: only 404 or NoSuchKey is a missing object, any other 403 is an
+// error (HEAD answers have no body, so a GET asks again for the code).
+struct S3Harness {
+  qr::testing::FakeClock clock;
+  ScriptedHttpClient* http = nullptr;
+  std::unique_ptr<qr::aws::S3ObjectStore> store;
+  S3Harness() {
+    auto h = std::make_unique<ScriptedHttpClient>();
+    http = h.get();
+    qr::aws::RetryPolicy p;
+    p.sleep = [](auto) {};
+    p.uniform = [] { return 0.0; };
+    store = std::make_unique<qr::aws::S3ObjectStore>(
+        qr::aws::Credentials{"AKID", "SECRET", "TOKEN"}, "eu-west-1",
+        qr::aws::s3_addressing({true, "s3.eu-west-1.amazonaws.com", 443, ""}, "bkt", false),
+        std::move(h), p, clock);
+  }
+  static std::string error_xml(std::string_view code) {
+    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>" + std::string(code) +
+           "</Code><Message>m</Message><RequestId>r</RequestId></Error>";
+  }
+};
+
+TEST(S3Inspect, NotFoundIsAMissingObject) {
+  S3Harness h;
+  h.http->push_response(404, "");
+  auto info = h.store->inspect("session-uploads/x/a.jpg", 64);
+  ASSERT_TRUE(info) << info.error().detail;
+  EXPECT_FALSE(*info);
+  ASSERT_EQ(h.http->requests.size(), 1u);
+  EXPECT_EQ(h.http->requests[0].method, "HEAD");
+}
+
+TEST(S3Inspect, AForbiddenHeadIsAskedAgainAndNoSuchKeyIsMissing) {
+  S3Harness h;
+  h.http->push_response(403, "");
+  h.http->push_response(403, S3Harness::error_xml("NoSuchKey"));
+  auto info = h.store->inspect("session-uploads/x/a.jpg", 64);
+  ASSERT_TRUE(info) << info.error().detail;
+  EXPECT_FALSE(*info);
+  ASSERT_EQ(h.http->requests.size(), 2u);
+  EXPECT_EQ(h.http->requests[1].method, "GET");
+  h.http->push_response(403, "");
+  h.http->push_response(404, S3Harness::error_xml("NoSuchKey"));
+  auto again = h.store->inspect("session-uploads/x/a.jpg", 64);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+}
+
+TEST(S3Inspect, AccessDeniedIsAnErrorNeverAMissingObject) {
+  S3Harness h;
+  h.http->push_response(403, "");
+  h.http->push_response(403, S3Harness::error_xml("AccessDenied"));
+  auto denied = h.store->inspect("session-uploads/x/a.jpg", 64);
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.error().code, ErrorCode::forbidden);
+  EXPECT_NE(denied.error().detail.find("AccessDenied"), std::string::npos) << denied.error().detail;
+  EXPECT_EQ(h.http->requests.size(), 2u) << "403 is not retried";
+  // The same after a HEAD that succeeded (the object's bytes may not be read).
+  h.http->push_response(200, "", {{"Content-Length", "10"}, {"Content-Type", "image/jpeg"}});
+  h.http->push_response(403, S3Harness::error_xml("AccessDenied"));
+  auto after_head = h.store->inspect("session-uploads/x/a.jpg", 64);
+  ASSERT_FALSE(after_head);
+  EXPECT_EQ(after_head.error().code, ErrorCode::forbidden);
+  // A 403 without a body after a HEAD 403: no code says missing, so it is an error.
+  h.http->push_response(403, "");
+  h.http->push_response(403, "");
+  auto bare = h.store->inspect("session-uploads/x/a.jpg", 64);
+  ASSERT_FALSE(bare);
+  EXPECT_EQ(bare.error().code, ErrorCode::forbidden);
+}
+
+TEST(S3Inspect, AnObjectDeletedBetweenHeadAndGetIsMissing) {
+  S3Harness h;
+  h.http->push_response(200, "", {{"Content-Length", "10"}, {"Content-Type", "image/jpeg"}});
+  h.http->push_response(404, S3Harness::error_xml("NoSuchKey"));
+  auto info = h.store->inspect("session-uploads/x/a.jpg", 64);
+  ASSERT_TRUE(info);
+  EXPECT_FALSE(*info);
+  h.http->push_response(200, "", {{"Content-Length", "10"}, {"Content-Type", "image/jpeg"}});
+  h.http->push_response(403, S3Harness::error_xml("NoSuchKey"));
+  auto info403 = h.store->inspect("session-uploads/x/a.jpg", 64);
+  ASSERT_TRUE(info403);
+  EXPECT_FALSE(*info403);
+}
+
+TEST(S3Inspect, AnExistingObjectGivesItsSizeTypeAndFirstBytes) {
+  S3Harness h;
+  h.http->push_response(200, "", {{"Content-Length", "12345"}, {"Content-Type", "image/jpeg"}});
+  h.http->push_response(206, "\xFF\xD8\xFF", {{"Content-Range", "bytes 0-2/12345"}});
+  auto info = h.store->inspect("session-uploads/x/a.jpg", 64);
+  ASSERT_TRUE(info && *info);
+  EXPECT_EQ((*info)->size, 12345u);
+  EXPECT_EQ((*info)->content_type, "image/jpeg");
+  EXPECT_EQ((*info)->head, "\xFF\xD8\xFF");
+  ASSERT_EQ(h.http->requests.size(), 2u);
+  std::string range;
+  for (const auto& [k, v] : h.http->requests[1].headers)
+    if (k == "range") range = v;
+  EXPECT_EQ(range, "bytes=0-63");
 }
 
 TEST(S3Addressing, VirtualHostedOnAwsPathStyleOnOverrides) {

@@ -48,12 +48,12 @@ EXPECTED_ENV = {
         "ALLOWED_CONTENT_TYPES",
     },
 }
-# What the template gives the code before the code reads it (issue 11): the allow-list setting
-# (comma-separated MIME types) and the EMF metric counting 5xx answers, one per response whose
-# statusCode >= 500, in namespace QrUpload with dimension Service. The code may lag only on these;
-# remove each entry once the C++ reads/emits it (the checks then hold it to them exactly).
-AWAITING_CODE_ENV = {"ALLOWED_CONTENT_TYPES"}
-AWAITING_CODE_METRICS = {"ServerErrors"}
+# What the template gives the code before the code reads it: a setting or an EMF metric the
+# template adds ahead of the C++ goes here until the C++ reads/emits it. Empty: the code reads
+# ALLOWED_CONTENT_TYPES and emits ServerErrors (one per response whose statusCode >= 500,
+# namespace QrUpload, dimension Service), so the checks hold it to the template exactly.
+AWAITING_CODE_ENV = set()
+AWAITING_CODE_METRICS = set()
 DEFAULT_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "image/heic",
                          "image/heif", "image/avif"]
 # The stated capacity of the HTTP API stage's throttle (template comment and deploy/README.md).

@@ -180,6 +180,37 @@ class InitErrorTest(unittest.TestCase):
         env["MAX_UPLOAD_BYTES"] = "lots"
         self.check_init_error("http", env, "MAX_UPLOAD_BYTES")
 
+    def test_allow_list_with_a_type_the_check_cannot_recognise_reports_init_error(self):
+        for kind in ("http", "ws"):
+            env = base_env()
+            env["ALLOWED_CONTENT_TYPES"] = "image/jpeg,image/svg+xml"
+            self.check_init_error(kind, env, "ALLOWED_CONTENT_TYPES")
+
+
+class SettingsTest(unittest.TestCase):
+    """The stack's settings, as the template passes them, read by the process (no AWS peer)."""
+
+    def test_the_allow_list_narrows_what_upload_urls_are_issued_for(self):
+        env = base_env()
+        env["ALLOWED_CONTENT_TYPES"] = "image/png,image/webp"
+        boot = Bootstrap("http", "qr-upload-http-api-test", env)
+        try:
+            query = {"sessionId": "0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b", "contentType": "image/jpeg"}
+            result = boot.api.invoke(http_event("GET", "/upload-url", query))
+            self.assertEqual(result.kind, "response")
+            doc = result.json()
+            self.assertEqual(doc["statusCode"], 400)
+            self.assertEqual(json.loads(doc["body"]), {"error": "Unsupported contentType"})
+        finally:
+            boot.stop()
+
+    def test_print_env_names_every_setting_the_template_gives(self):
+        for kind, extra in (("http", []), ("ws", ["WS_API_ENDPOINT"])):
+            out = subprocess.run([BINARIES[kind], "--print-env"], capture_output=True, text=True,
+                                 check=True, env={"PATH": "/usr/bin:/bin"}).stdout.split()
+            self.assertEqual(out, ["SESSIONS_TABLE_NAME", "UPLOAD_BUCKET_NAME"] + extra +
+                             ["MAX_UPLOAD_BYTES", "ALLOWED_CONTENT_TYPES"], kind)
+
 
 class InvocationErrorTest(unittest.TestCase):
     """Errors as Lambda sees them, without any AWS peer."""
@@ -211,6 +242,17 @@ class InvocationErrorTest(unittest.TestCase):
         self.assertEqual(result.kind, "response")
         self.assertEqual(result.json()["statusCode"], 500)
         self.assertIsNone(self.boot.proc.poll())
+        # Lambda counts it a success: the 5xx alarm reads the function's own EMF count of it.
+        points = [line for line in self.boot.log_lines()
+                  if "_aws" in line and line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]
+                  == "ServerErrors"]
+        self.assertEqual(len(points), 1, self.boot.log_lines())
+        directive = points[0]["_aws"]["CloudWatchMetrics"][0]
+        self.assertEqual(directive["Namespace"], "QrUpload")
+        self.assertEqual(directive["Dimensions"], [["Service"]])
+        self.assertEqual(directive["Metrics"], [{"Name": "ServerErrors", "Unit": "Count"}])
+        self.assertEqual(points[0]["Service"], "qr-upload-http-api-test")
+        self.assertEqual(points[0]["ServerErrors"], 1)
 
 
 def peers_available():
@@ -269,6 +311,20 @@ class FullFlowTest(unittest.TestCase):
         doc = result.json()
         return doc["statusCode"], json.loads(doc["body"]) if doc.get("body") else None
 
+    def slot(self, session_id, key):
+        """The session item's slot for `key`, read from dynalite with botocore."""
+        import botocore.session
+
+        client = botocore.session.get_session().create_client(
+            "dynamodb", region_name="us-east-1", endpoint_url="http://127.0.0.1:%d" % self.dynalite.port,
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+        try:
+            item = client.get_item(TableName=TABLE, Key={"sessionId": {"S": session_id}},
+                                   ConsistentRead=True)["Item"]
+        finally:
+            client.close()
+        return item["uploads"]["M"][key]["M"]
+
     def notifications(self):
         url = "http://127.0.0.1:%d/_control/requests" % self.apigw.port
         with urllib.request.urlopen(url, timeout=10) as r:
@@ -299,8 +355,13 @@ class FullFlowTest(unittest.TestCase):
         # 4. S3 announces the object; the event function completes the session and notifies.
         status, _ = self.body(self.ws.api.invoke(s3_event(upload["uploadKey"], len(JPEG))))
         self.assertEqual(status, 200)
-        (note,) = self.notifications()
-        self.assertIsNone(note["error"], note)  # botocore verified the signature
+        notes = self.notifications()
+        # The phone's claim, the photo, and (a single-photo session being full) the session's end.
+        self.assertEqual([json.loads(n["body"])["action"] for n in notes],
+                         ["PHONE_CONNECTED", "UPLOAD_COMPLETED", "SESSION_COMPLETED"])
+        for n in notes:
+            self.assertIsNone(n["error"], n)  # botocore verified the signature
+        note = notes[1]
         self.assertEqual(note["connectionId"], "conn-1=")
         message = json.loads(note["body"])
         self.assertEqual(message["action"], "UPLOAD_COMPLETED")
@@ -308,6 +369,14 @@ class FullFlowTest(unittest.TestCase):
         self.assertEqual(message["uploadKey"], upload["uploadKey"])
         self.assertEqual(message["size"], len(JPEG))
         self.assertIn("downloadUrl", message)
+        # Delivered, so recorded on the photo's slot in DynamoDB; a second delivery of the same
+        # event (S3 delivers at least once) counts nothing and sends nothing again.
+        slot = self.slot(session_id, upload["uploadKey"])
+        self.assertIn("notifiedAt", slot)
+        self.assertNotIn("notifyingUntil", slot)
+        status, again = self.body(self.ws.api.invoke(s3_event(upload["uploadKey"], len(JPEG))))
+        self.assertEqual((status, again["duplicates"]), (200, 1))
+        self.assertEqual(len(self.notifications()), 3)
 
         # 5. The desktop can read the completed session; the download URL serves the photo.
         status, state = self.body(self.http.api.invoke(http_event(

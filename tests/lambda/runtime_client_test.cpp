@@ -10,6 +10,7 @@
 #include <boost/json/parse.hpp>
 
 #include <atomic>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -261,6 +262,28 @@ TEST(RuntimeClient, HandlerErrorValueIsPostedToTheErrorPath) {
                                 {"errorType", "RedeliverEvent"},
                                 {"stackTrace", boost::json::array{}}}));
   EXPECT_EQ(server.accepted(), 1);
+}
+
+// A custom runtime must put each invocation's Lambda-Runtime-Trace-Id into _X_AMZN_TRACE_ID (the
+// X-Ray SDKs and the Lambda docs' "Custom runtime" page): the header of GET /next, read by the
+// real client, is in the environment while the handler runs; an invocation without one leaves
+// no trace of the one before.
+TEST(RuntimeClient, EachInvocationsTraceIdIsInXAmznTraceIdWhileItsHandlerRuns) {
+  const std::string untraced =
+      "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: r2\r\nContent-Length: 2\r\n\r\n{}";
+  ScriptedServer server({{next_reply("{}")}, {accepted_reply}, {untraced}, {accepted_reply}});
+  RuntimeClient client(server.endpoint());
+  Logger log{[](std::string_view) {}};
+  std::vector<std::string> seen;
+  const Handler handler = [&seen](const boost::json::value&, const Invocation&) -> HandlerResult {
+    const char* trace = std::getenv("_X_AMZN_TRACE_ID");
+    seen.emplace_back(trace ? trace : "(unset)");
+    return boost::json::value{{"ok", true}};
+  };
+  ::setenv("_X_AMZN_TRACE_ID", "Root=1-stale", 1);
+  ASSERT_TRUE(run_loop(client, handler, log, 2).has_value());
+  EXPECT_EQ(seen, (std::vector<std::string>{"Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Sampled=1",
+                                            "(unset)"}));
 }
 
 TEST(RuntimeClient, MalformedEndpointIsAnInvalidInputError) {

@@ -173,6 +173,21 @@ TEST_F(LoopTest, DeadlineArnAndTraceReachTheHandler) {
   EXPECT_EQ(trace_env, "Root=1-abc;Parent=def;Sampled=1");
 }
 
+TEST_F(LoopTest, EachInvocationGetsItsOwnTraceIdOrNone) {
+  source.add("req-1", "{}", 0, "Root=1-aaa;Sampled=1");
+  source.add("req-2", "{}", 0, "Root=1-bbb;Sampled=0");
+  source.add("req-3", "{}");  // Lambda sent no Lambda-Runtime-Trace-Id
+  std::vector<std::string> traces;
+  const Handler handler = [&](const boost::json::value&, const Invocation&) -> HandlerResult {
+    const char* t = std::getenv("_X_AMZN_TRACE_ID");
+    traces.emplace_back(t ? t : "(unset)");
+    return boost::json::value{{"ok", true}};
+  };
+  (void)run_loop(source, handler, log);
+  EXPECT_EQ(traces,
+            (std::vector<std::string>{"Root=1-aaa;Sampled=1", "Root=1-bbb;Sampled=0", "(unset)"}));
+}
+
 TEST_F(LoopTest, LoggerCarriesEachInvocationsRequestId) {
   source.add("req-a", "{}");
   source.add("req-b", "{}");

@@ -48,8 +48,15 @@ class FakeSessionStore final : public SessionStore {
     return {};
   }
   Result<std::optional<Session>> get(std::string_view id) override {
+    return get(id, Consistency::strong);
+  }
+  Result<std::optional<Session>> get(std::string_view id, Consistency consistency) override {
     std::lock_guard lock(mutex_);
+    reads.push_back(consistency);
     if (auto e = faults.pop()) return std::unexpected(*e);
+    // An eventually consistent read may not see a session written a moment ago.
+    if (consistency == Consistency::eventual && not_yet_replicated.contains(std::string(id)))
+      return std::optional<Session>{};
     auto it = sessions_.find(std::string(id));
     if (it == sessions_.end()) return std::optional<Session>{};
     return std::optional<Session>{it->second};
@@ -92,6 +99,10 @@ class FakeSessionStore final : public SessionStore {
 
   FaultQueue faults;
   int writes = 0;
+  /// The consistency of every get(), in order.
+  std::vector<Consistency> reads;
+  /// Sessions an eventually consistent read does not see yet (as if just written).
+  std::set<std::string> not_yet_replicated;
 
  private:
   std::mutex mutex_;
@@ -143,8 +154,7 @@ class FakeObjectStore final : public ObjectStore {
     return {};
   }
 
-  std::optional<std::string> preview_url(std::string_view key,
-                                         std::chrono::seconds) override {
+  std::optional<std::string> preview_url(std::string_view key, std::chrono::seconds) override {
     if (!previews.contains(std::string(key))) return std::nullopt;
     return "https://fake-bucket.example/" + std::string(key) + ".preview.jpg";
   }

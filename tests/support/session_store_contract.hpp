@@ -14,6 +14,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "ports/session_store.hpp"
@@ -26,6 +27,9 @@ class ForwardingStore final : public SessionStore {
   explicit ForwardingStore(SessionStore& store) : store_(store) {}
   Result<void> save(const Session& s) override { return store_.save(s); }
   Result<std::optional<Session>> get(std::string_view id) override { return store_.get(id); }
+  Result<std::optional<Session>> get(std::string_view id, Consistency c) override {
+    return store_.get(id, c);
+  }
   Result<Session> update(std::string_view id, const SessionUpdate& c,
                          const UpdateCondition& k) override {
     return store_.update(id, c, k);
@@ -329,6 +333,76 @@ TYPED_TEST_P(SessionStoreContract, OnlyTheFirstPhoneClaimsTheSession) {
   EXPECT_EQ((**this->store().get(contract_id)).uploader_token_hash, "phone-a");
 }
 
+// What the completion handler records of telling the desktop (notifiedAt, notifyingUntil) comes
+// back as written, and the condition it takes the telling over with holds only for a counted
+// slot that was never told and that no delivery is telling (its notifyingUntil lapsed or absent).
+TYPED_TEST_P(SessionStoreContract, NotificationFieldsRoundTripAndAnUntoldSlotIsTakenOverOnce) {
+  constexpr std::int64_t now = 1'700'000'100;
+  auto counted = [](std::string key, int index) {
+    UploadSlot slot = contract_slot(std::move(key), index);
+    slot.completed = true;
+    slot.index = index;
+    slot.size = 100 + index;
+    slot.completed_at = 1'700'000'050;
+    return slot;
+  };
+  Session s = contract_session(contract_id);
+  s.max_uploads = 5;
+  s.upload_count = 3;
+  UploadSlot told = counted("told", 1);
+  told.notified_at = 1'700'000'051;
+  UploadSlot held = counted("held", 2);
+  held.notifying_until = now;
+  UploadSlot untold = counted("untold", 3);
+  s.uploads = {told, held, untold, contract_slot("open", 4)};
+  ASSERT_TRUE(this->store().save(s));
+  auto got = this->store().get(contract_id);
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ(**got, s);
+  // An eventually consistent read of the same record (every store here has one copy of it).
+  auto eventual = this->store().get(contract_id, Consistency::eventual);
+  ASSERT_TRUE(eventual && eventual->has_value()) << "an eventual read finds the session";
+  EXPECT_EQ(**eventual, s);
+
+  auto untold_at = [](std::string key, std::int64_t at) {
+    UpdateCondition condition;
+    condition.slot_untold = UpdateCondition::SlotUntold{std::move(key), at};
+    return condition;
+  };
+  SessionUpdate noop;
+  noop.upload_count = 3;
+  for (const auto& [key, at, why] : std::vector<std::tuple<std::string, std::int64_t, const char*>>{
+           {"told", now, "already told"},
+           {"held", now, "another delivery is telling it until now"},
+           {"open", now, "not counted"},
+           {"nowhere", now, "no such slot"}}) {
+    auto refused = this->store().update(contract_id, noop, untold_at(key, at));
+    ASSERT_FALSE(refused) << why;
+    EXPECT_EQ(refused.error().code, ErrorCode::condition_failed) << why;
+  }
+  EXPECT_TRUE(this->store().update(contract_id, noop, untold_at("held", now + 1)))
+      << "a lapsed hold may be taken over";
+
+  // Taking the untold slot over: the first take wins, a second one at the same time does not.
+  UploadSlot taken = untold;
+  taken.notifying_until = now + 60;
+  SessionUpdate take;
+  take.put_slot = taken;
+  auto first = this->store().update(contract_id, take, untold_at("untold", now));
+  ASSERT_TRUE(first) << first.error().detail;
+  EXPECT_EQ(*find_slot(*first, "untold"), taken);
+  auto second = this->store().update(contract_id, take, untold_at("untold", now));
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::condition_failed);
+  // Told: notifiedAt set, the hold given back; then it is never taken over again.
+  taken.notified_at = now + 1;
+  taken.notifying_until.reset();
+  take.put_slot = taken;
+  ASSERT_TRUE(this->store().update(contract_id, take, {}));
+  EXPECT_EQ(*find_slot(**this->store().get(contract_id), "untold"), taken);
+  EXPECT_FALSE(this->store().update(contract_id, noop, untold_at("untold", now + 600)));
+}
+
 // Ten writers race to fill a session with room for eight, each on its own handle, by the
 // compare-and-set the completion handler uses: exactly eight win, each slot counts once.
 TYPED_TEST_P(SessionStoreContract, TenConcurrentCompletionsOnRoomForEightLeaveExactlyEight) {
@@ -384,17 +458,14 @@ TYPED_TEST_P(SessionStoreContract, TenConcurrentCompletionsOnRoomForEightLeaveEx
   EXPECT_EQ(indexes, (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8})) << "each index given once";
 }
 
-REGISTER_TYPED_TEST_SUITE_P(SessionStoreContract, GetOfMissingSessionIsEmpty,
-                            SaveThenGetRoundTripsEveryField, SaveOfExistingIdIsAlreadyExists,
-                            UpdateOfMissingSessionIsNotFound,
-                            UpdateAppliesChangesAndReturnsTheNewRecord,
-                            StatusConditionRejectsCompletedToUploadRequested,
-                            UploadKeyConditionGuardsCompletion, ConnectionIsFoundSetAndRemoved,
-                            TokenlessConnectionCannotDisplaceTokenBoundOne,
-                            MultiPhotoFieldsRoundTripInIssueOrder,
-                            PutSlotAddsANewSlotOrReplacesTheOneWithItsKey,
-                            SlotAndCountConditionsGuardACompletion,
-                            OnlyTheFirstPhoneClaimsTheSession,
-                            TenConcurrentCompletionsOnRoomForEightLeaveExactlyEight);
+REGISTER_TYPED_TEST_SUITE_P(
+    SessionStoreContract, GetOfMissingSessionIsEmpty, SaveThenGetRoundTripsEveryField,
+    SaveOfExistingIdIsAlreadyExists, UpdateOfMissingSessionIsNotFound,
+    UpdateAppliesChangesAndReturnsTheNewRecord, StatusConditionRejectsCompletedToUploadRequested,
+    UploadKeyConditionGuardsCompletion, ConnectionIsFoundSetAndRemoved,
+    TokenlessConnectionCannotDisplaceTokenBoundOne, MultiPhotoFieldsRoundTripInIssueOrder,
+    PutSlotAddsANewSlotOrReplacesTheOneWithItsKey, SlotAndCountConditionsGuardACompletion,
+    OnlyTheFirstPhoneClaimsTheSession, NotificationFieldsRoundTripAndAnUntoldSlotIsTakenOverOnce,
+    TenConcurrentCompletionsOnRoomForEightLeaveExactlyEight);
 
 }  // namespace qr::testing

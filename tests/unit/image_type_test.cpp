@@ -44,5 +44,40 @@ TEST(ImageType, HeadMustMatchTheSignedType) {
                                 "ftypheic"s));
 }
 
+// ALLOWED_CONTENT_TYPES: the AWS stack's AllowedContentTypes, a subset of the known types.
+TEST(AllowedImageTypes, DefaultsToEveryKnownTypeTheStacksDefaultList) {
+  const AllowedImageTypes all;
+  EXPECT_EQ(all.joined(),
+            "image/jpeg,image/png,image/gif,image/webp,image/heic,image/heif,image/avif");
+  EXPECT_EQ(all.types().size(), known_image_types().size());
+  EXPECT_EQ(all.find("IMAGE/AVIF")->extension, ".avif");
+  auto parsed = AllowedImageTypes::parse(all.joined());
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->joined(), all.joined());
+}
+
+TEST(AllowedImageTypes, ParsesASubsetInTheOrderGiven) {
+  auto two = AllowedImageTypes::parse(" image/png , Image/JPEG,image/png,");
+  ASSERT_TRUE(two) << two.error().detail;
+  EXPECT_EQ(two->joined(), "image/png,image/jpeg");
+  EXPECT_EQ(two->find("image/jpeg")->extension, ".jpg");
+  EXPECT_FALSE(two->find("image/gif"));
+  EXPECT_FALSE(two->find("image/*"));
+}
+
+TEST(AllowedImageTypes, RefusesTypesTheCheckCannotRecogniseAndAnEmptyList) {
+  for (std::string_view bad : {"image/jpeg,text/html", "image/svg+xml", "image/*", "jpeg"}) {
+    auto parsed = AllowedImageTypes::parse(bad);
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_EQ(parsed.error().code, ErrorCode::invalid_input);
+    EXPECT_NE(parsed.error().detail.find("unsupported image type"), std::string::npos);
+  }
+  for (std::string_view empty : {"", " ", ",", " , "}) {
+    auto parsed = AllowedImageTypes::parse(empty);
+    ASSERT_FALSE(parsed) << "'" << empty << "'";
+    EXPECT_EQ(parsed.error().detail, "no image type given");
+  }
+}
+
 }  // namespace
 }  // namespace qr

@@ -240,6 +240,27 @@ TEST_F(S3Completion, UploadOfTheWrongTypeIsRejected) {
   EXPECT_EQ(sessions.peek(id)->status, SessionStatus::upload_requested);
 }
 
+// A deployment that takes fewer types (ALLOWED_CONTENT_TYPES): the spec's image/* URL accepts
+// any image, so the bytes that land are held to the list.
+TEST_F(S3Completion, AWildcardUploadOfATypeTheDeploymentDoesNotTakeIsRejected) {
+  settings.allowed_types = *AllowedImageTypes::parse("image/png");
+  auto [id2, token2] = create();
+  call_ws(ws_event("$connect", "desk2", {{"sessionId", id2}, {"token", token2}}));
+  const std::string wildcard(request_upload(id2).at("uploadKey").as_string());
+  stored(jpeg_bytes, wildcard);
+  auto r = call_ws(s3_event({wildcard}));
+  EXPECT_EQ(status(r), 200);
+  EXPECT_EQ(body(r).at("rejected").as_int64(), 1);
+  EXPECT_EQ(body(r).at("rejections").at(0).at("status").as_int64(), 422);
+  EXPECT_EQ(body(r).at("rejections").at(0).at("reason").as_string(),
+            "Upload rejected: images of type image/jpeg are not accepted");
+  EXPECT_FALSE(objects.objects.contains(wildcard));
+  const std::string again(request_upload(id2).at("uploadKey").as_string());
+  stored(png_bytes, again);
+  EXPECT_EQ(body(call_ws(s3_event({again}))).at("completed").as_int64(), 1);
+  EXPECT_EQ(sessions.peek(id2)->content_type, "image/png");
+}
+
 TEST_F(S3Completion, RedeliveryAfterARejectionIsIgnored) {
   stored("nope");
   call_ws(s3_event({key}));
@@ -258,13 +279,119 @@ TEST_F(S3Completion, GoneConnectionIsClearedAndTheEventSucceeds) {
   EXPECT_FALSE(s.ws_connection_id);
 }
 
-TEST_F(S3Completion, NotifierFailureIsLoggedButTheUploadStaysCompleted) {
+// The spec re-raises a failed notification so that Lambda retries: the photo stays counted, the
+// record fails (500: the event comes again), and the redelivery sends what never arrived.
+TEST_F(S3Completion, NotifierFailureFailsTheRecordAndTheRedeliveryResendsIt) {
   notifier.faults.push(ErrorCode::unavailable, "500 from management api");
   stored(png_bytes);
-  auto r = call_ws(s3_event({key}));
-  EXPECT_EQ(status(r), 200);
+  const auto event = s3_event({key});
+  auto r = call_ws(event);
+  EXPECT_EQ(status(r), 500);
+  EXPECT_EQ(body(r).at("failed").as_int64(), 1);
+  EXPECT_TRUE(functions::should_redeliver(event, r));
   EXPECT_EQ(sessions.peek(id)->status, SessionStatus::completed);
+  EXPECT_EQ(sessions.peek(id)->upload_count, 1);
   EXPECT_TRUE(logged("notification failed"));
+  EXPECT_TRUE(notifier.sent.empty());
+  EXPECT_FALSE(find_slot(*sessions.peek(id), key)->notified_at);
+  EXPECT_FALSE(find_slot(*sessions.peek(id), key)->notifying_until)
+      << "given back, so the redelivery need not wait for the hold to lapse";
+
+  // Lambda delivers the event again: the photo is not counted again, the message is sent, then
+  // (the single-photo session being full) the session's end.
+  auto again = call_ws(event);
+  EXPECT_EQ(status(again), 200);
+  EXPECT_EQ(body(again).at("duplicates").as_int64(), 1);
+  ASSERT_EQ(notifier.sent.size(), 2u);
+  EXPECT_EQ(json::parse(notifier.sent[0].message).at("action").as_string(), "UPLOAD_COMPLETED");
+  EXPECT_EQ(json::parse(notifier.sent[0].message).at("uploadKey").as_string(), key);
+  EXPECT_EQ(json::parse(notifier.sent[1].message).at("action").as_string(), "SESSION_COMPLETED");
+  const UploadSlot slot = *find_slot(*sessions.peek(id), key);
+  EXPECT_EQ(slot.notified_at, clock.now_seconds());
+  EXPECT_FALSE(slot.notifying_until) << "given back once told";
+  EXPECT_EQ(slot.index, 1) << "counted once";
+  // Told: no later delivery sends it again.
+  EXPECT_EQ(status(call_ws(event)), 200);
+  EXPECT_EQ(notifier.sent.size(), 2u);
+}
+
+TEST_F(S3Completion, ADeliveredNotificationIsRecordedOnTheSlot) {
+  stored(png_bytes);
+  clock.advance(std::chrono::seconds(7));
+  ASSERT_EQ(status(call_ws(s3_event({key}))), 200);
+  const UploadSlot slot = *find_slot(*sessions.peek(id), key);
+  EXPECT_TRUE(slot.completed);
+  EXPECT_EQ(slot.notified_at, clock.now_seconds());
+  EXPECT_FALSE(slot.notifying_until);
+}
+
+TEST_F(S3Completion, AFailedResendFailsAgainAndTheNextDeliveryTriesAgain) {
+  notifier.faults.push(ErrorCode::unavailable);
+  notifier.faults.push(ErrorCode::throttled);
+  stored(png_bytes);
+  EXPECT_EQ(status(call_ws(s3_event({key}))), 500);
+  EXPECT_EQ(status(call_ws(s3_event({key}))), 500) << "the resend failed too";
+  EXPECT_TRUE(notifier.sent.empty());
+  EXPECT_FALSE(find_slot(*sessions.peek(id), key)->notifying_until) << "given back each time";
+  EXPECT_EQ(status(call_ws(s3_event({key}))), 200);
+  EXPECT_EQ(sent_with_action("UPLOAD_COMPLETED").size(), 1u);
+  EXPECT_EQ(sessions.peek(id)->upload_count, 1);
+}
+
+// Two deliveries of one event at once: the one that counted the photo holds the telling of it
+// (notifyingUntil, the function's timeout); the other sends nothing while it holds it, and takes
+// over only once the hold lapsed with the desktop never told (the holder died).
+TEST_F(S3Completion, ADeliveryWhileAnotherIsTellingTheDesktopSendsNothing) {
+  stored(png_bytes);
+  Session s = *sessions.peek(id);
+  UploadSlot counted = *find_slot(s, key);
+  counted.completed = true;
+  counted.index = 1;
+  counted.size = static_cast<std::int64_t>(png_bytes.size());
+  counted.completed_at = clock.now_seconds();
+  counted.notifying_until = clock.now_seconds() + 60;
+  s.uploads = {counted};
+  s.upload_count = 1;
+  s.status = SessionStatus::completed;
+  sessions.put(s);
+  EXPECT_EQ(status(call_ws(s3_event({key}))), 200);
+  EXPECT_TRUE(notifier.sent.empty()) << "the holder tells the desktop";
+  clock.advance(std::chrono::seconds(60));
+  EXPECT_EQ(status(call_ws(s3_event({key}))), 200);
+  EXPECT_TRUE(notifier.sent.empty()) << "held until the end of its last second";
+  clock.advance(std::chrono::seconds(1));
+  EXPECT_EQ(status(call_ws(s3_event({key}))), 200);
+  EXPECT_EQ(sent_with_action("UPLOAD_COMPLETED").size(), 1u) << "taken over after the hold lapsed";
+  EXPECT_EQ(find_slot(*sessions.peek(id), key)->notified_at, clock.now_seconds());
+  EXPECT_EQ(status(call_ws(s3_event({key}))), 200);
+  EXPECT_EQ(sent_with_action("UPLOAD_COMPLETED").size(), 1u);
+}
+
+// Gone or absent is not a failure: nothing is retried, and the desktop catches up with GET
+// /sessions/{id} when it connects. A later duplicate finds a connection and tells it once.
+TEST_F(S3Completion, APhotoNoConnectionHeardOfIsToldToTheNextConnectionByADuplicate) {
+  notifier.gone.insert("desk");
+  stored(png_bytes);
+  ASSERT_EQ(status(call_ws(s3_event({key}))), 200);
+  EXPECT_FALSE(find_slot(*sessions.peek(id), key)->notified_at);
+  EXPECT_EQ(status(call_ws(s3_event({key}))), 200);
+  EXPECT_TRUE(notifier.sent.empty()) << "no connection to tell";
+  ASSERT_EQ(status(call_ws(ws_event("$connect", "desk-2", {{"sessionId", id}, {"token", token}}))),
+            200);
+  clock.advance(std::chrono::seconds(61));
+  EXPECT_EQ(status(call_ws(s3_event({key}))), 200);
+  ASSERT_EQ(sent_with_action("UPLOAD_COMPLETED").size(), 1u);
+  EXPECT_EQ(notifier.sent[0].connection_id, "desk-2");
+  EXPECT_EQ(status(call_ws(s3_event({key}))), 200);
+  EXPECT_EQ(sent_with_action("UPLOAD_COMPLETED").size(), 1u);
+}
+
+TEST_F(S3Completion, ARefusalsFailedNotificationDoesNotFailTheRecord) {
+  notifier.faults.push(ErrorCode::unavailable);
+  stored("not an image");
+  auto r = call_ws(s3_event({key}));
+  EXPECT_EQ(status(r), 200) << "the upload is deleted: a redelivery would find nothing to tell";
+  EXPECT_EQ(body(r).at("rejected").as_int64(), 1);
 }
 
 TEST_F(S3Completion, StorageFailureFailsTheEventSoItIsDeliveredAgain) {
