@@ -32,7 +32,8 @@ template <class Exists>
 std::string unused_name(std::string_view name, Exists&& exists) {
   if (!exists(name)) return std::string(name);
   const auto dot = name.rfind('.');
-  const std::string_view stem = dot == std::string_view::npos || dot == 0 ? name : name.substr(0, dot);
+  const std::string_view stem =
+      dot == std::string_view::npos || dot == 0 ? name : name.substr(0, dot);
   const std::string_view ext = stem.size() == name.size() ? std::string_view{} : name.substr(dot);
   for (int n = 2;; ++n) {
     std::string candidate = std::string(stem) + " (" + std::to_string(n) + ")" + std::string(ext);

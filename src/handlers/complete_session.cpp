@@ -44,8 +44,9 @@ Response complete_session(const ApiRequest& request, std::string_view raw_id, Co
     // The last photo filled it meanwhile: it is complete either way.
     auto now_found = ctx.sessions.get(session_id);
     if (!now_found || !*now_found)
-      return internal_error(ctx, "reading session failed",
-                            now_found ? Error{ErrorCode::not_found, session_id} : now_found.error());
+      return internal_error(
+          ctx, "reading session failed",
+          now_found ? Error{ErrorCode::not_found, session_id} : now_found.error());
     return answer(**now_found);
   }
   ctx.log.info("session ended by the desktop",

@@ -2,8 +2,8 @@
 // ObjectStore on a directory, with SigV4-presigned URLs (service "s3") that this server checks
 // itself: the same scheme as S3, and a second, independent user of the project's signer.
 
-#include <filesystem>
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -79,8 +79,8 @@ class DiskObjectStore final : public ObjectStore {
   std::mutex space_mutex_;
   std::uint64_t quota_bytes_ = 0;
   std::uint64_t min_free_bytes_ = 0;
-  std::uint64_t used_bytes_ = 0;      // objects and tmp, as last counted
-  std::uint64_t granted_bytes_ = 0;   // let in since then
+  std::uint64_t used_bytes_ = 0;     // objects and tmp, as last counted
+  std::uint64_t granted_bytes_ = 0;  // let in since then
   std::chrono::steady_clock::time_point counted_at_{};
 };
 

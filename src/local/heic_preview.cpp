@@ -79,7 +79,8 @@ Result<void> write_heic_preview(const fs::path& source, const fs::path& target) 
   if (tjCompress2(jpeg.get(), pixels, w, stride, h, TJPF_RGB, &out, &out_size, TJSAMP_420, 85,
                   TJFLAG_FASTDCT) != 0) {
     tjFree(out);
-    return fail(ErrorCode::internal, std::string("JPEG encoding failed: ") + tjGetErrorStr2(jpeg.get()));
+    return fail(ErrorCode::internal,
+                std::string("JPEG encoding failed: ") + tjGetErrorStr2(jpeg.get()));
   }
   const fs::path temp = target.string() + ".part";
   std::FILE* file = std::fopen(temp.c_str(), "wb");

@@ -42,8 +42,8 @@ Result<LocalDesktop> open_local_desktop(SharedState& state, int max_uploads,
   const std::string connection_id = "local-" + state.new_id();
   state.hub.add(connection_id, connection);
   state.local_connections.push_back(connection);  // the hub holds only a weak reference
-  const std::string target = "/ws?sessionId=" + session_id + "&token=" +
-                             std::string(token->get_string());
+  const std::string target =
+      "/ws?sessionId=" + session_id + "&token=" + std::string(token->get_string());
   const auto connected = state.call(functions::websocket_event_handler,
                                     connect_event(connection_id, state.new_id(), target));
   if (connected.status != 200)

@@ -168,15 +168,18 @@ int receive_command(std::span<char* const> args) {
            return "--timeout must be a positive number of seconds";
          return std::nullopt;
        }},
-      {"--invert", false, [&](std::string_view) -> std::optional<std::string> {
+      {"--invert", false,
+       [&](std::string_view) -> std::optional<std::string> {
          invert = true;
          return std::nullopt;
        }},
-      {"--verbose", false, [&](std::string_view) -> std::optional<std::string> {
+      {"--verbose", false,
+       [&](std::string_view) -> std::optional<std::string> {
          verbose = true;
          return std::nullopt;
        }},
-      {"--log-file", true, [&](std::string_view v) -> std::optional<std::string> {
+      {"--log-file", true,
+       [&](std::string_view v) -> std::optional<std::string> {
          log_file = v;
          return std::nullopt;
        }},
@@ -224,7 +227,8 @@ int receive_command(std::span<char* const> args) {
   }
   const int wanted = count > 0 ? count : 100;
   Progress progress(count);
-  auto desktop = (*server)->open_desktop(wanted, [&](std::string_view m) { progress.on_message(m); });
+  auto desktop =
+      (*server)->open_desktop(wanted, [&](std::string_view m) { progress.on_message(m); });
   if (!desktop) {
     std::fprintf(stderr, "qr-upload: %s\n", desktop.error().detail.c_str());
     return 1;

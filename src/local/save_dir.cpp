@@ -64,10 +64,12 @@ Result<SaveDir> SaveDir::open(const fs::path& dir) {
   // The server's own files are private (umask 077); a folder made here for the user gets the
   // usual 0755, while the photos in it stay 0600 (see save()).
   if (fs::create_directories(dir, ec) && !ec)
-    fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                             fs::perms::others_read | fs::perms::others_exec,
+    fs::permissions(dir,
+                    fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                        fs::perms::others_read | fs::perms::others_exec,
                     ec);
-  if (ec) return fail(ErrorCode::invalid_input, "cannot create " + dir.string() + ": " + ec.message());
+  if (ec)
+    return fail(ErrorCode::invalid_input, "cannot create " + dir.string() + ": " + ec.message());
   if (!fs::is_directory(dir, ec))
     return fail(ErrorCode::invalid_input, dir.string() + " is not a folder");
   if (::access(dir.c_str(), W_OK | X_OK) != 0)

@@ -29,7 +29,7 @@ struct ServerOptions {
   int threads = 2;
 
   // Limits, each answered clearly when reached.
-  std::size_t max_connections = 16384;  ///< open connections (503 past it); at most the fd limit
+  std::size_t max_connections = 16384;   ///< open connections (503 past it); at most the fd limit
   unsigned max_sockets_per_session = 4;  ///< WebSockets on one session (429 past it)
   std::size_t max_open_sessions = 1000;  ///< sessions created and not expired (503 past it)
   unsigned rate_limit_per_minute = 120;  ///< POST /sessions, GET /upload-url per client (429)

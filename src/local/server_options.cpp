@@ -20,28 +20,28 @@ struct Setting {
 };
 
 constexpr Setting settings[] = {{"--port", "QR_UPLOAD_PORT"},
-                          {"--bind", "QR_UPLOAD_BIND"},
-                          {"--data-dir", "QR_UPLOAD_DATA_DIR"},
-                          {"--public-url", "QR_UPLOAD_PUBLIC_URL"},
-                          {"--max-upload-bytes", "QR_UPLOAD_MAX_UPLOAD_BYTES"},
-                          {"--session-ttl-seconds", "QR_UPLOAD_SESSION_TTL_SECONDS"},
-                          {"--upload-url-ttl-seconds", "QR_UPLOAD_URL_TTL_SECONDS"},
-                          {"--idle-timeout-seconds", "QR_UPLOAD_IDLE_TIMEOUT_SECONDS"},
-                          {"--web-dir", "QR_UPLOAD_WEB_DIR"},
-                          {"--threads", "QR_UPLOAD_THREADS"},
-                          {"--tls-cert", "QR_UPLOAD_TLS_CERT"},
-                          {"--tls-key", "QR_UPLOAD_TLS_KEY"},
-                          {"--allowed-origin", "QR_UPLOAD_ALLOWED_ORIGINS"},
-                          {"--allowed-host", "QR_UPLOAD_ALLOWED_HOSTS"},
-                          {"--max-connections", "QR_UPLOAD_MAX_CONNECTIONS"},
-                          {"--max-sockets-per-session", "QR_UPLOAD_MAX_SOCKETS_PER_SESSION"},
-                          {"--max-open-sessions", "QR_UPLOAD_MAX_OPEN_SESSIONS"},
-                          {"--rate-limit", "QR_UPLOAD_RATE_LIMIT"},
-                          {"--min-upload-rate", "QR_UPLOAD_MIN_UPLOAD_RATE"},
-                          {"--upload-deadline-seconds", "QR_UPLOAD_DEADLINE_SECONDS"},
-                          {"--disk-quota-bytes", "QR_UPLOAD_DISK_QUOTA_BYTES"},
-                          {"--min-free-bytes", "QR_UPLOAD_MIN_FREE_BYTES"},
-                          {"--save-dir", "QR_UPLOAD_SAVE_DIR"}};
+                                {"--bind", "QR_UPLOAD_BIND"},
+                                {"--data-dir", "QR_UPLOAD_DATA_DIR"},
+                                {"--public-url", "QR_UPLOAD_PUBLIC_URL"},
+                                {"--max-upload-bytes", "QR_UPLOAD_MAX_UPLOAD_BYTES"},
+                                {"--session-ttl-seconds", "QR_UPLOAD_SESSION_TTL_SECONDS"},
+                                {"--upload-url-ttl-seconds", "QR_UPLOAD_URL_TTL_SECONDS"},
+                                {"--idle-timeout-seconds", "QR_UPLOAD_IDLE_TIMEOUT_SECONDS"},
+                                {"--web-dir", "QR_UPLOAD_WEB_DIR"},
+                                {"--threads", "QR_UPLOAD_THREADS"},
+                                {"--tls-cert", "QR_UPLOAD_TLS_CERT"},
+                                {"--tls-key", "QR_UPLOAD_TLS_KEY"},
+                                {"--allowed-origin", "QR_UPLOAD_ALLOWED_ORIGINS"},
+                                {"--allowed-host", "QR_UPLOAD_ALLOWED_HOSTS"},
+                                {"--max-connections", "QR_UPLOAD_MAX_CONNECTIONS"},
+                                {"--max-sockets-per-session", "QR_UPLOAD_MAX_SOCKETS_PER_SESSION"},
+                                {"--max-open-sessions", "QR_UPLOAD_MAX_OPEN_SESSIONS"},
+                                {"--rate-limit", "QR_UPLOAD_RATE_LIMIT"},
+                                {"--min-upload-rate", "QR_UPLOAD_MIN_UPLOAD_RATE"},
+                                {"--upload-deadline-seconds", "QR_UPLOAD_DEADLINE_SECONDS"},
+                                {"--disk-quota-bytes", "QR_UPLOAD_DISK_QUOTA_BYTES"},
+                                {"--min-free-bytes", "QR_UPLOAD_MIN_FREE_BYTES"},
+                                {"--save-dir", "QR_UPLOAD_SAVE_DIR"}};
 
 // Applies one server setting; an error message, or nullopt.
 std::optional<std::string> apply(ServerOptions& options, std::string_view flag,
@@ -99,8 +99,7 @@ std::optional<std::string> apply(ServerOptions& options, std::string_view flag,
     auto v = parse_number<unsigned>(value);
     if (!v || (*v == 0 && flag == "--max-sockets-per-session"))
       return std::string(flag) + " must be a number (0 for no rate limit)";
-    (flag == "--rate-limit" ? options.rate_limit_per_minute : options.max_sockets_per_session) =
-        *v;
+    (flag == "--rate-limit" ? options.rate_limit_per_minute : options.max_sockets_per_session) = *v;
   } else if (flag == "--min-upload-rate" || flag == "--disk-quota-bytes" ||
              flag == "--min-free-bytes") {
     auto v = parse_number<std::uint64_t>(value);
@@ -122,7 +121,6 @@ std::optional<std::string> apply(ServerOptions& options, std::string_view flag,
     return "unknown option " + std::string(flag) + " (see --help)";
   }
   return std::nullopt;
-
 }
 
 }  // namespace
@@ -131,7 +129,8 @@ std::filesystem::path default_web_dir() {
   return QR_DEFAULT_WEB_DIR;
 }
 
-const char* const server_options_help = R"(  --port N               port to listen on; 0 picks a free one   QR_UPLOAD_PORT (8080)
+const char* const server_options_help =
+    R"(  --port N               port to listen on; 0 picks a free one   QR_UPLOAD_PORT (8080)
   --bind ADDRESS         address to listen on                     QR_UPLOAD_BIND (0.0.0.0)
   --data-dir DIR         sessions.db, images, signing secret      QR_UPLOAD_DATA_DIR (./data)
   --public-url URL       base URL the phone uses (QR code and     QR_UPLOAD_PUBLIC_URL
@@ -180,8 +179,8 @@ Result<CommandLine> parse_command_line(std::span<char* const> args, ServerOption
     }
     if (!arg.starts_with("-") || arg == "-") {
       if (out.positional.size() >= max_positional)
-        return fail(ErrorCode::invalid_input, "unexpected argument " + std::string(arg) +
-                                                  " (see --help)");
+        return fail(ErrorCode::invalid_input,
+                    "unexpected argument " + std::string(arg) + " (see --help)");
       out.positional.emplace_back(arg);
       continue;
     }

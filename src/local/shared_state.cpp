@@ -71,9 +71,8 @@ std::optional<std::filesystem::path> SharedState::save_to_folder(const AcceptedU
   const auto source = objects->path_for(photo.key);
   if (!source) return std::nullopt;
   auto saved = save_dir->save(*source, photo.file_name);
-  boost::json::object message{{"action", "UPLOAD_SAVED"},
-                              {"sessionId", photo.session_id},
-                              {"uploadKey", photo.key}};
+  boost::json::object message{
+      {"action", "UPLOAD_SAVED"}, {"sessionId", photo.session_id}, {"uploadKey", photo.key}};
   if (saved) {
     log.info("photo saved", {{"key", photo.key}, {"savedAs", saved->string()}});
     message["fileName"] = saved->filename().string();
@@ -85,8 +84,8 @@ std::optional<std::filesystem::path> SharedState::save_to_folder(const AcceptedU
                                                     {"folder", save_dir->path().string()},
                                                     {"error", saved.error().detail}});
     message["fileName"] = photo.file_name;
-    message["error"] = "Could not save into " + save_dir->path().string() + ": " +
-                       saved.error().detail;
+    message["error"] =
+        "Could not save into " + save_dir->path().string() + ": " + saved.error().detail;
   }
   // Local-only news for the desktop that proved itself with its token.
   if (auto session = sessions->get(photo.session_id);

@@ -55,15 +55,14 @@ TEST(LocalEvents, HttpRequestBecomesAnApiGatewayV2EventAsAwsBuildsIt) {
 }
 
 TEST(LocalEvents, QueryIsFormDecodedAsApiGatewayDoes) {
-  const LocalRequest request{"GET", "/upload-url?fileName=Sommer+am+See.png&tag=a%2Bb&x=%20", {},
-                             "", "r", "127.0.0.1"};
+  const LocalRequest request{
+      "GET", "/upload-url?fileName=Sommer+am+See.png&tag=a%2Bb&x=%20", {}, "", "r", "127.0.0.1"};
   const json::object event = http_api_event(request);
   const auto& query = event.at("queryStringParameters").as_object();
   EXPECT_EQ(query.at("fileName"), "Sommer am See.png");
   EXPECT_EQ(query.at("tag"), "a+b");
   EXPECT_EQ(query.at("x"), " ");
-  EXPECT_EQ(event.at("rawQueryString"),
-            "fileName=Sommer+am+See.png&tag=a%2Bb&x=%20")
+  EXPECT_EQ(event.at("rawQueryString"), "fileName=Sommer+am+See.png&tag=a%2Bb&x=%20")
       << "the raw query stays as sent";
   const auto connect = connect_event("c", "r", "/ws?sessionId=a&token=t+u");
   EXPECT_EQ(connect.at("queryStringParameters").at("token"), "t u");
@@ -155,7 +154,9 @@ TEST(LocalEvents, FirstRejectionReadsTheCompletionAnswer) {
 
 TEST(LocalEvents, FirstCompletionReadsTheAcceptedPhoto) {
   RouterAnswer answer{
-      200, {}, R"({"completions":[{"key":"k","sessionId":"s","fileName":"IMG_1.JPG","index":3,"uploadsRemaining":7}]})"};
+      200,
+      {},
+      R"({"completions":[{"key":"k","sessionId":"s","fileName":"IMG_1.JPG","index":3,"uploadsRemaining":7}]})"};
   const auto accepted = first_completion(answer);
   ASSERT_TRUE(accepted);
   EXPECT_EQ(accepted->key, "k");
@@ -163,7 +164,8 @@ TEST(LocalEvents, FirstCompletionReadsTheAcceptedPhoto) {
   EXPECT_EQ(accepted->file_name, "IMG_1.JPG");
   EXPECT_EQ(accepted->index, 3);
   EXPECT_EQ(accepted->uploads_remaining, 7);
-  for (const char* body : {R"({"completions":[]})", R"({"completions":[{"key":"k"}]})", "[]", "x"}) {
+  for (const char* body :
+       {R"({"completions":[]})", R"({"completions":[{"key":"k"}]})", "[]", "x"}) {
     answer.body = body;
     EXPECT_FALSE(first_completion(answer)) << body;
   }

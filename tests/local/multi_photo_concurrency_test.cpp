@@ -42,8 +42,9 @@ TEST(MultiPhotoConcurrency, TenUploadsAtOnceOnRoomForEightLeaveExactlyEightOnSql
     return read_router_answer(router(event, ctx));
   };
 
-  const auto created = run(functions::http_api_handler,
-                           http_api_event({"POST", "/sessions", {}, R"({"maxUploads":8})", "r", ""}));
+  const auto created =
+      run(functions::http_api_handler,
+          http_api_event({"POST", "/sessions", {}, R"({"maxUploads":8})", "r", ""}));
   ASSERT_EQ(created.status, 200) << created.body;
   const std::string id(json::parse(created.body).at("sessionId").as_string());
   std::vector<std::string> keys;
@@ -52,8 +53,8 @@ TEST(MultiPhotoConcurrency, TenUploadsAtOnceOnRoomForEightLeaveExactlyEightOnSql
     HeaderFields headers;
     if (!uploader.empty()) headers.emplace_back("Authorization", "Bearer " + uploader);
     const std::string target = "/upload-url?sessionId=" + id + "&contentType=image/jpeg";
-    const auto issued = run(functions::http_api_handler,
-                            http_api_event({"GET", target, headers, "", "r", ""}));
+    const auto issued =
+        run(functions::http_api_handler, http_api_event({"GET", target, headers, "", "r", ""}));
     ASSERT_EQ(issued.status, 200) << issued.body;
     const auto body = json::parse(issued.body).as_object();
     if (const auto* token = body.if_contains("uploaderToken"))

@@ -35,7 +35,8 @@ TEST(FileName, DropsBidiControlsSoANameCannotDisguiseItsExtension) {
 }
 
 TEST(FileName, KeepsEmojiAndOtherScriptsButNotBrokenUtf8) {
-  EXPECT_EQ(sanitize_file_name("\xF0\x9F\x93\xB7 Urlaub 日本.heic"), "\xF0\x9F\x93\xB7 Urlaub 日本.heic");
+  EXPECT_EQ(sanitize_file_name("\xF0\x9F\x93\xB7 Urlaub 日本.heic"),
+            "\xF0\x9F\x93\xB7 Urlaub 日本.heic");
   EXPECT_EQ(sanitize_file_name("bad\xff\xfe name\xc3.jpg"), "bad name.jpg");
   EXPECT_EQ(sanitize_file_name("\xed\xa0\x80x.jpg"), "x.jpg") << "a UTF-16 surrogate";
   EXPECT_EQ(sanitize_file_name("\xc0\xafx.jpg"), "x.jpg") << "an overlong '/'";

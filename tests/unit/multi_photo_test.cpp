@@ -14,7 +14,8 @@ class MultiPhoto : public RouterTest {
 
   // A session for `room` photos, its desktop connected with the token.
   void open(int room) {
-    auto r = call_http(http_event("POST", "/sessions", {}, R"({"maxUploads":)" + std::to_string(room) + "}"));
+    auto r = call_http(
+        http_event("POST", "/sessions", {}, R"({"maxUploads":)" + std::to_string(room) + "}"));
     ASSERT_EQ(status(r), 200) << json::serialize(r);
     EXPECT_EQ(body(r).at("maxUploads").as_int64(), room);
     id = std::string(body(r).at("sessionId").as_string());
@@ -24,8 +25,9 @@ class MultiPhoto : public RouterTest {
   }
   // Issues a slot for a photo called `name`; its key.
   std::string slot(std::string name, std::string type = "image/jpeg") {
-    return std::string(
-        request_upload(id, {{"contentType", type}, {"fileName", name}}).at("uploadKey").as_string());
+    return std::string(request_upload(id, {{"contentType", type}, {"fileName", name}})
+                           .at("uploadKey")
+                           .as_string());
   }
   // The photo lands in storage and S3 announces it; the router's answer body.
   json::object arrive(const std::string& key, const std::string& bytes = jpeg_bytes) {
@@ -46,9 +48,10 @@ TEST_F(MultiPhoto, MaxUploadsMustBeAnIntegerFromOneToAHundred) {
                            R"({"other":1})", "{}"})
     EXPECT_EQ(status(call_http(http_event("POST", "/sessions", {}, std::string(good)))), 200)
         << good;
-  for (const char* bad : {R"({"maxUploads":0})", R"({"maxUploads":101})", R"({"maxUploads":2.5})",
-                          R"({"maxUploads":"3"})", R"({"maxUploads":true})", R"({"maxUploads":null})",
-                          R"({"maxUploads":-1})", R"({"maxUploads":1e300})"}) {
+  for (const char* bad :
+       {R"({"maxUploads":0})", R"({"maxUploads":101})", R"({"maxUploads":2.5})",
+        R"({"maxUploads":"3"})", R"({"maxUploads":true})", R"({"maxUploads":null})",
+        R"({"maxUploads":-1})", R"({"maxUploads":1e300})"}) {
     auto r = call_http(http_event("POST", "/sessions", {}, std::string(bad)));
     EXPECT_EQ(status(r), 400) << bad;
     EXPECT_EQ(error_of(r), "maxUploads must be an integer from 1 to 100") << bad;
@@ -74,7 +77,8 @@ TEST_F(MultiPhoto, TheSpecsSessionTakesOnePhotoAndSaysNothingNewToASpecClient) {
 
 TEST_F(MultiPhoto, EveryIssuedSlotCountsOnceInWhateverOrderTheyArrive) {
   open(3);
-  const std::string first = slot("IMG_1.JPG"), second = slot("IMG_2.JPG"), third = slot("IMG_3.JPG");
+  const std::string first = slot("IMG_1.JPG"), second = slot("IMG_2.JPG"),
+                    third = slot("IMG_3.JPG");
   EXPECT_EQ(sessions.peek(id)->uploads.size(), 3u);
   EXPECT_EQ(arrive(second).at("completed").as_int64(), 1) << "an earlier URL is as good";
   EXPECT_EQ(sessions.peek(id)->status, SessionStatus::upload_requested) << "room for two more";
@@ -165,7 +169,8 @@ TEST_F(MultiPhoto, ThePhoneThatClaimedItIsTheOnlyOneThatMayAskAgain) {
   for (const json::object& headers :
        {json::object{}, json::object{{"authorization", "Bearer not-the-token"}},
         json::object{{"authorization", phone_token}}}) {
-    auto other = call_http(http_event("GET", "/upload-url", {{"sessionId", id}}, std::nullopt, headers));
+    auto other =
+        call_http(http_event("GET", "/upload-url", {{"sessionId", id}}, std::nullopt, headers));
     EXPECT_EQ(status(other), 403);
     EXPECT_EQ(error_of(other),
               "This code is already in use by another phone. Scan a new code on the computer.");
@@ -182,7 +187,8 @@ TEST_F(MultiPhoto, UrlsPerSessionAreBounded) {
   open(1);
   for (std::size_t i = 0; i < max_slots(1); ++i) slot("x.jpg");
   json::object headers{{"authorization", "Bearer " + uploader_tokens[id]}};
-  auto over = call_http(http_event("GET", "/upload-url", {{"sessionId", id}}, std::nullopt, headers));
+  auto over =
+      call_http(http_event("GET", "/upload-url", {{"sessionId", id}}, std::nullopt, headers));
   EXPECT_EQ(status(over), 409);
   EXPECT_EQ(error_of(over), "Too many upload URLs for this session");
 }
@@ -203,7 +209,9 @@ TEST_F(MultiPhoto, APreviewTheStorageMadeIsLinkedForTheDesktopOnly) {
   open(3);
   const std::string heic = slot("IMG_1.HEIC", "image/heic");
   objects.previews.insert(heic);
-  arrive(heic, std::string("\0\0\0\x18" "ftypheic\0\0\0\0heicmif1", 24));
+  arrive(heic, std::string("\0\0\0\x18"
+                           "ftypheic\0\0\0\0heicmif1",
+                           24));
   const auto photos = sent_with_action("UPLOAD_COMPLETED");
   ASSERT_EQ(photos.size(), 1u);
   EXPECT_EQ(photos[0].at("previewUrl").as_string(),
@@ -240,8 +248,8 @@ TEST_F(MultiPhoto, TheDesktopEndsTheSessionWithItsTokenAndLaterPhotosAreRefused)
   const std::string late = slot("late.jpg");
   const std::string path = "/sessions/" + id + "/complete";
   EXPECT_EQ(status(call_http(http_event("POST", path))), 403) << "no token";
-  EXPECT_EQ(status(call_http(http_event("POST", path, {}, std::nullopt,
-                                        {{"authorization", "Bearer wrong"}}))),
+  EXPECT_EQ(status(call_http(
+                http_event("POST", path, {}, std::nullopt, {{"authorization", "Bearer wrong"}}))),
             403);
   EXPECT_EQ(sessions.peek(id)->status, SessionStatus::upload_requested);
   const json::object desk{{"authorization", "Bearer " + token}};
@@ -259,7 +267,8 @@ TEST_F(MultiPhoto, TheDesktopEndsTheSessionWithItsTokenAndLaterPhotosAreRefused)
   EXPECT_EQ(arrive(late).at("rejected").as_int64(), 1);
   EXPECT_FALSE(objects.objects.contains(late));
   json::object phone{{"authorization", "Bearer " + uploader_tokens[id]}};
-  auto refused = call_http(http_event("GET", "/upload-url", {{"sessionId", id}}, std::nullopt, phone));
+  auto refused =
+      call_http(http_event("GET", "/upload-url", {{"sessionId", id}}, std::nullopt, phone));
   EXPECT_EQ(status(refused), 400);
   EXPECT_EQ(error_of(refused), "Session already completed");
   EXPECT_EQ(status(call_http(http_event("GET", path))), 405);
