@@ -22,51 +22,13 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import WebSocket from 'ws';
+import { once, waitFor } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(process.env.QR_UPLOAD_BIN ?? path.join(here, '../../../build/src/local/qr-upload'));
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-async function waitFor(fn, timeoutMs, what = 'condition') {
-  const deadline = Date.now() + timeoutMs;
-  let lastError;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
-                      (lastError ? ` (last error: ${lastError.message})` : ''));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-function once(emitter, events, timeoutMs, what) {
-  return new Promise((resolve, reject) => {
-    const handlers = {};
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-    }, timeoutMs);
-    const cleanup = () => {
-      clearTimeout(timer);
-      for (const [event, handler] of Object.entries(handlers)) emitter.off(event, handler);
-    };
-    for (const event of events) {
-      handlers[event] = (...args) => {
-        cleanup();
-        resolve({ event, args });
-      };
-      emitter.on(event, handlers[event]);
-    }
-  });
-}
 
 const tempDirs = [];
 function tempDir() {
