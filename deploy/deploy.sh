@@ -24,7 +24,8 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Writes web/config.js's format: window.QR_UPLOAD_CONFIG = {apiBase, wsUrl, phoneUrl, maxUploadBytes}.
+# Writes web/config.js's format: window.QR_UPLOAD_CONFIG = {apiBase, wsUrl, phoneUrl, maxUploadBytes},
+# plus confirmTimeoutMs for AWS.
 write_web_config() {
   local file=$1 api_base=$2 ws_url=$3 phone_url=$4 max_upload_bytes=$5
   local value
@@ -39,13 +40,19 @@ write_web_config() {
     echo "deploy.sh: MaxUploadBytes '$max_upload_bytes' is not a number" >&2
     return 1
   fi
+  # On AWS the phone confirms a photo S3 took through the session, which lists it only once S3's
+  # event has run the Lambda: seconds, up to a minute on a cold start. The phone waits 90 s.
+  # The pages are on CloudFront and the API on API Gateway: no shortLinkBase (the phone page's
+  # address and the code are typed instead).
+  local confirm_timeout_ms=90000
   cat >"$file" <<EOF
 // Written by deploy/deploy.sh from the CloudFormation stack's outputs.
 window.QR_UPLOAD_CONFIG = {
   apiBase: "$api_base",
   wsUrl: "$ws_url",
   phoneUrl: "$phone_url",
-  maxUploadBytes: $max_upload_bytes
+  maxUploadBytes: $max_upload_bytes,
+  confirmTimeoutMs: $confirm_timeout_ms
 };
 EOF
 }

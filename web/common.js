@@ -17,8 +17,6 @@
     'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/gif': 'GIF', 'image/webp': 'WebP',
     'image/heic': 'HEIC', 'image/heif': 'HEIF', 'image/avif': 'AVIF'
   };
-  // Crockford's base32: no I, L, O or U to misread.
-  var CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
   var UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
   function stripSlash(s) { return s.replace(/\/+$/, ''); }
@@ -34,6 +32,9 @@
       wsUrl: config.wsUrl || (wsScheme + '//' + loc.host + '/ws'),
       phoneUrl: config.phoneUrl || (origin + '/phone.html'),
       maxUploadBytes: max > 0 ? max : DEFAULT_MAX_UPLOAD_BYTES,
+      // Where a phone opens /c/{code} (qr-upload serve's own URL); '' when the pages and the API
+      // are on different origins (AWS): then the phone page's address and the code are typed.
+      shortLinkBase: typeof config.shortLinkBase === 'string' ? stripSlash(config.shortLinkBase) : '',
       // How long the phone waits for the server to accept an upload storage has taken.
       confirmTimeoutMs: Number(config.confirmTimeoutMs) > 0 ? Number(config.confirmTimeoutMs) : 15000
     };
@@ -115,17 +116,53 @@
     return 'about ' + Math.round(seconds / 60) + ' min left';
   }
 
-  // The short code both pages show for a session, so a person can tell that the phone sends to
-  // the computer in front of them: 4 characters from the session id's first 20 bits.
+  // The code both pages show for a session, and the one a person types on the phone when the QR
+  // code can't be scanned: 6 digits, the session id's first 32 bits modulo 1,000,000 (the server
+  // derives the same code, and keeps it unique among the sessions waiting for a scan).
   function shortCode(sessionId) {
-    var hex = String(sessionId || '').replace(/-/g, '').slice(0, 5);
-    if (!/^[0-9a-f]{5}$/i.test(hex)) return '';
-    var n = parseInt(hex, 16), out = '';
-    for (var i = 0; i < 4; i++) {
-      out = CODE_ALPHABET[n & 31] + out;
-      n >>>= 5;
-    }
-    return out;
+    var hex = String(sessionId || '').replace(/-/g, '').slice(0, 8);
+    if (!/^[0-9a-f]{8}$/i.test(hex)) return '';
+    var code = String(parseInt(hex, 16) % 1000000);
+    while (code.length < 6) code = '0' + code;
+    return code;
+  }
+
+  function isShortCode(s) { return typeof s === 'string' && /^[0-9]{6}$/.test(s); }
+
+  // "483921" -> "483 921", easier to read out and to type; anything else unchanged.
+  function groupCode(code) {
+    code = String(code || '');
+    return isShortCode(code) ? code.slice(0, 3) + ' ' + code.slice(3) : code;
+  }
+
+  // The digits of what a person typed or pasted: "483 921", "483-921", " 483921 " -> "483921";
+  // a pasted short link ("192.168.1.5:8080/c/483921") -> its code. May not be 6 digits.
+  function codeFromInput(text) {
+    text = String(text || '');
+    var link = /\/c\/([0-9]{6})(?![0-9])/.exec(text);
+    if (link) return link[1];
+    return text.replace(/[^0-9]/g, '');
+  }
+
+  // base + "/c/" + code: the short link a phone opens.
+  function shortLink(base, code) {
+    return stripSlash(String(base || '')) + '/c/' + code;
+  }
+
+  // A URL as people type it: no scheme, no query or fragment, no trailing slash
+  // ("https://d1.cloudfront.net/phone.html?x=1" -> "d1.cloudfront.net/phone.html").
+  function displayUrl(url) {
+    return String(url || '').replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/[?#].*$/, '').replace(/\/+$/, '');
+  }
+
+  // Seconds from a Retry-After header (seconds or an HTTP date); null when there is none.
+  function retryAfterSeconds(header, nowMs) {
+    if (header === null || header === undefined || header === '') return null;
+    var text = String(header).trim();
+    if (/^[0-9]+$/.test(text)) return Number(text);
+    var t = Date.parse(text);
+    if (isNaN(t)) return null;
+    return Math.max(0, Math.ceil((t - (nowMs === undefined ? Date.now() : nowMs)) / 1000));
   }
 
   function typeName(mime) {
@@ -139,10 +176,12 @@
   }
 
   // An error from the API: `status` is the HTTP status (0 when the server could not be reached).
-  function ApiError(message, status) {
+  function ApiError(message, status, retryAfter) {
     var e = new Error(message);
     e.name = 'ApiError';
     e.status = status;
+    // Seconds the server asks to wait (a 429's Retry-After), when it says.
+    e.retryAfter = typeof retryAfter === 'number' ? retryAfter : null;
     return e;
   }
 
@@ -171,7 +210,10 @@
     return fetch(url, init).then(function (response) {
       return response.text().then(function (text) {
         if (timer) clearTimeout(timer);
-        if (!response.ok) throw ApiError(errorMessageFrom(response.status, response.statusText, text), response.status);
+        if (!response.ok) {
+          throw ApiError(errorMessageFrom(response.status, response.statusText, text), response.status,
+            retryAfterSeconds(response.headers.get('Retry-After')));
+        }
         var data;
         try { data = text ? JSON.parse(text) : {}; } catch (e) {
           throw ApiError('The server sent an unreadable answer', response.status);
@@ -196,6 +238,12 @@
     formatProgress: formatProgress,
     formatTimeLeft: formatTimeLeft,
     shortCode: shortCode,
+    isShortCode: isShortCode,
+    groupCode: groupCode,
+    codeFromInput: codeFromInput,
+    shortLink: shortLink,
+    displayUrl: displayUrl,
+    retryAfterSeconds: retryAfterSeconds,
     resolveConfig: resolveConfig,
     withQuery: withQuery,
     isUuid: isUuid,

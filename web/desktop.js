@@ -1,6 +1,8 @@
 /*
- * The desktop page: creates a multi-photo upload session ({"maxUploads": 100}), shows its QR code
- * and waits on the WebSocket: PHONE_CONNECTED says a phone claimed it, each UPLOAD_COMPLETED adds a
+ * The desktop page: creates a multi-photo upload session ({"maxUploads": 100}), shows its QR code,
+ * its 6-digit code (the phone shows it too) and, for a phone without a camera app, the short link
+ * {shortLinkBase}/c/{code} to open or (AWS) the phone page's address to type the code into, and
+ * waits on the WebSocket: PHONE_CONNECTED says a phone claimed it, each UPLOAD_COMPLETED adds a
  * photo to the grid (with its original name and a download link carrying that name),
  * SESSION_COMPLETED ends it, UPLOAD_SAVED says where `--save-dir` put a photo. "Done" ends the
  * session (POST /sessions/{id}/complete). sessionId and desktopToken live in sessionStorage, so a
@@ -33,7 +35,8 @@
 
   function $(id) { return document.getElementById(id); }
   var ui = {
-    qr: $('qr'), phoneLink: $('phone-link'), status: $('status'), countdown: $('countdown'), expiry: $('expiry'),
+    qr: $('qr'), phoneLink: $('phone-link'), linkBox: $('link-box'), shortLine: $('short-line'), shortLink: $('short-link'),
+    typeLine: $('type-line'), typeAddress: $('type-address'), typeCode: $('type-code'), fullLink: $('full-link'), status: $('status'), countdown: $('countdown'), expiry: $('expiry'),
     error: $('error'), restart: $('restart'), done: $('done'), notify: $('notify'), sessionPanel: $('session-panel'),
     scanTitle: $('scan-title'), steps: $('steps'), emptyHint: $('empty-hint'), stageHint: $('stage-hint'), codeLine: $('code-line'), computerCode: $('computer-code'),
     reach: $('reach'), reachLine: $('reach-line'), reachAddress: $('reach-address'), lanHint: $('lan-hint'),
@@ -64,7 +67,7 @@
 
   function newState(session) {
     return {
-      session: session,     // {sessionId, desktopToken, expiresAt, maxUploads}
+      session: session,     // {sessionId, desktopToken, expiresAt, maxUploads, shortCode}
       done: false,          // completed or expired: nothing more to wait for
       completed: false,
       expired: false,
@@ -169,6 +172,31 @@
     return U.withQuery(cfg.phoneUrl, { sessionId: sessionId });
   }
 
+  // The 6 digits of the session: the server's shortCode, or (a server without it) the same
+  // digits worked out from the session id.
+  function codeOf(session) {
+    return U.isShortCode(session.shortCode) ? session.shortCode : U.shortCode(session.sessionId);
+  }
+
+  // The way in without a camera: the short link to open (qr-upload serve), or, where the pages and
+  // the API are on different origins (AWS), the phone page's address and the code to type there.
+  function showTypedFallback(code, phoneUrl) {
+    var shortLink = cfg.shortLinkBase ? U.shortLink(cfg.shortLinkBase, code) : '';
+    ui.shortLine.hidden = !shortLink;
+    ui.typeLine.hidden = !!shortLink;
+    if (shortLink) {
+      ui.shortLink.href = shortLink;
+      ui.shortLink.textContent = U.displayUrl(shortLink);
+    } else {
+      ui.typeAddress.textContent = U.displayUrl(cfg.phoneUrl);
+      ui.typeCode.textContent = U.groupCode(code);
+    }
+    ui.phoneLink.href = phoneUrl;
+    ui.phoneLink.textContent = phoneUrl;
+    ui.fullLink.open = false;
+    ui.linkBox.hidden = false;
+  }
+
   function isLocalOnly(url) {
     try {
       var host = new URL(url).hostname;
@@ -176,13 +204,13 @@
     } catch (e) { return false; }
   }
 
-  function showQr(sessionId) {
-    var url = phoneUrlFor(sessionId);
+  function showQr(session) {
+    var url = phoneUrlFor(session.sessionId);
     ui.qr.innerHTML = QR.toSvg(url, { scale: 8, margin: 4, title: 'QR code for the phone' });
     ui.qr.dataset.state = '';
     ui.qr.dataset.url = url;
-    ui.phoneLink.href = url;
-    ui.phoneLink.textContent = url;
+    var code = codeOf(session);
+    showTypedFallback(code, url);
     var local = isLocalOnly(url);
     ui.lanHint.hidden = !local;
     ui.reachLine.hidden = local;
@@ -196,8 +224,7 @@
       ui.helpAddresses.textContent = 'This computer also has these addresses; if the phone is on one of those ' +
         'networks, try it instead: ' + others.join(', ') + '.';
     }
-    ui.phoneLink.parentNode.hidden = false;
-    ui.computerCode.textContent = U.shortCode(sessionId);
+    ui.computerCode.textContent = U.groupCode(code);
     ui.codeLine.hidden = false;
     ui.help.hidden = true;
     ui.help.open = false;
@@ -236,7 +263,7 @@
     state.done = true;
     state.expired = true;
     ui.countdown.textContent = '00:00';
-    ui.phoneLink.parentNode.hidden = true; // the link is as dead as the code
+    ui.linkBox.hidden = true; // the links are as dead as the code
     ui.lanHint.hidden = true;
     renderStatus();
   }
@@ -899,7 +926,7 @@
 
   function wait(session) {
     state = newState(session);
-    showQr(session.sessionId);
+    showQr(session);
     renderStatus();
     tick();
     state.tickTimer = setInterval(tick, 1000);
@@ -950,6 +977,11 @@
     ui.countdown.textContent = '--:--';
     ui.phoneLink.textContent = '';
     ui.phoneLink.removeAttribute('href');
+    ui.shortLink.textContent = '';
+    ui.shortLink.removeAttribute('href');
+    ui.typeAddress.textContent = '';
+    ui.typeCode.textContent = '';
+    ui.computerCode.textContent = '';
     ui.codeLine.hidden = true;
     ui.restart.classList.remove('primary');
     setStatus('creating', 'Creating a code…');
@@ -963,7 +995,8 @@
       noteClock(data.serverDate);
       var session = {
         sessionId: data.sessionId, desktopToken: data.desktopToken, expiresAt: Number(data.expiresAt),
-        maxUploads: typeof data.maxUploads === 'number' ? data.maxUploads : 1, apiBase: cfg.apiBase
+        maxUploads: typeof data.maxUploads === 'number' ? data.maxUploads : 1, apiBase: cfg.apiBase,
+        shortCode: U.isShortCode(data.shortCode) ? data.shortCode : U.shortCode(data.sessionId)
       };
       save(session);
       wait(session);

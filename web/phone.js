@@ -1,5 +1,9 @@
 /*
- * The phone page, opened from the QR code with ?sessionId=<uuid>. The person picks one photo or
+ * The phone page, opened from the QR code with ?sessionId=<uuid>. Without a camera app, the person
+ * opens the short link {server}/c/{code} (the server sends the browser on here with the sessionId,
+ * or with ?code= when no computer shows that code) or this page on its own and types the 6-digit
+ * code their computer shows: GET {apiBase}/c/{code} gives the sessionId, and the page carries on
+ * as if the QR code had been scanned. The person picks one photo or
  * many (or takes them one after another); each is checked here (type by its bytes, size against
  * the configured maximum), gets a signed upload URL (GET /upload-url with its fileName) and is PUT
  * there with exactly the headers the server signed, three at a time, with progress per photo and
@@ -16,10 +20,15 @@
   // Headers a page may not set; the browser sends them itself (Content-Length from the file).
   var FORBIDDEN_HEADERS = ['content-length', 'host', 'connection', 'expect', 'accept-encoding'];
   var PARALLEL = 3;
-  var CONFIRM_POLL_MS = 700;
+  // Reading the session for a photo storage took: soon at first, then less often (S3's event and
+  // a cold Lambda can take a minute), at most every CONFIRM_MAX_MS.
+  var CONFIRM_FIRST_MS = 500;
+  var CONFIRM_MAX_MS = 5000;
+  // After this long waiting, the phone says what it is waiting for.
+  var CONFIRM_SLOW_MS = 5000;
 
   function $(id) { return document.getElementById(id); }
-  var screens = ['choose', 'uploading', 'success', 'failure', 'unavailable'];
+  var screens = ['enter', 'choose', 'uploading', 'success', 'failure', 'unavailable'];
   var ui = {
     camera: $('camera-input'), file: $('file-input'), cameraButton: $('camera-button'), fileButton: $('file-button'),
     progress: $('progress'), progressText: $('progress-text'), progressDetail: $('progress-detail'),
@@ -30,11 +39,14 @@
     retry: $('retry'), chooseAgain: $('choose-again'), smaller: $('smaller'),
     notice: $('notice'), info: $('info'), limits: $('limits'), sentSoFar: $('sent-so-far'),
     unavailableTitle: $('unavailable-title'), unavailableMessage: $('unavailable-message'),
-    target: $('target'), computerCode: $('computer-code')
+    target: $('target'), computerCode: $('computer-code'),
+    codeForm: $('code-form'), codeInput: $('code-input'), codeError: $('code-error'), codeSubmit: $('code-submit'),
+    enterNotice: $('enter-notice')
   };
 
-  var sessionId = new URLSearchParams(window.location.search).get('sessionId') || '';
-  var TOKEN_KEY = 'qr-upload.uploader.' + sessionId;
+  var params = new URLSearchParams(window.location.search);
+  var sessionId = params.get('sessionId') || '';
+  var TOKEN_KEY = '';
   var expiresAt = null;
   var clockSkew = 0;
   var maxUploads = null;     // from the session; null until known
@@ -48,7 +60,7 @@
   function loadToken() {
     try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; }
   }
-  var uploaderToken = loadToken();
+  var uploaderToken = '';
   function saveToken(token) {
     uploaderToken = token;
     try { sessionStorage.setItem(TOKEN_KEY, token); } catch (e) { /* private mode: kept in memory */ }
@@ -202,7 +214,7 @@
   function newItem(file) {
     return {
       file: file, name: file.name || 'photo', size: file.size, loaded: 0, state: 'queued',
-      error: '', kind: '', retryable: false, tooLarge: false, xhr: null, el: null
+      error: '', kind: '', retryable: false, tooLarge: false, xhr: null, el: null, slow: false, slowTimer: null
     };
   }
 
@@ -353,10 +365,9 @@
             sent(item);
             return resolve();
           }
-          item.state = 'confirming';
-          renderItem(item);
-          updateProgress();
+          startConfirming(item);
           confirmAccepted(grant.uploadKey, cfg.confirmTimeoutMs).then(function (verdict) {
+            stopConfirming(item);
             if (verdict === 'yes') sent(item);
             else if (item.state === 'confirming') {
               failItem(item, 'unconfirmed', quoted(item) + ' was sent but not accepted yet: this phone couldn\'t ' +
@@ -388,9 +399,9 @@
         // The answer was lost, not necessarily the photo (Wi-Fi gone just as it finished): ask
         // the computer before saying anything. Briefly when the bytes plainly did not all go out.
         var allOut = item.loaded >= item.size * 0.99;
-        item.state = 'confirming';
-        renderItem(item);
+        startConfirming(item);
         confirmAccepted(grant.uploadKey, allOut ? cfg.confirmTimeoutMs : 2500).then(function (verdict) {
+          stopConfirming(item);
           if (verdict === 'yes') sent(item);
           else if (verdict === 'no' && !allOut) {
             failItem(item, 'network', 'The connection dropped while sending ' + quoted(item) +
@@ -420,20 +431,39 @@
 
   // Storage took the bytes, but (on S3) the server checks them only when storage announces the
   // upload: ask the session until its uploads list this key, or give up. A refused upload is
-  // deleted and never appears.
+  // deleted and never appears. The session is read soon after a photo starts waiting, then less
+  // and less often (every CONFIRM_MAX_MS at most), and at each deadline.
   var waiting = [];
   var confirmTimer = null;
+  var confirmAt = 0;       // when the scheduled read is due
+  var confirmReading = false;
   // Resolves 'yes' (listed), 'no' (the session was read and never listed it) or 'unknown' (the
   // session could not be read).
   function confirmAccepted(uploadKey, withinMs) {
     return new Promise(function (resolve) {
-      waiting.push({ key: uploadKey, deadline: Date.now() + withinMs, resolve: resolve, reached: false });
-      if (!confirmTimer) pollConfirm();
+      var now = Date.now();
+      waiting.push({ key: uploadKey, since: now, deadline: now + withinMs, resolve: resolve, reached: false });
+      scheduleConfirm();
     });
+  }
+  // The next read: CONFIRM_FIRST_MS after the newest photo started waiting, growing with its wait
+  // (a quarter of it), never later than the first deadline.
+  function scheduleConfirm() {
+    if (confirmReading || !waiting.length) return;
+    var now = Date.now();
+    var newest = Math.max.apply(null, waiting.map(function (w) { return w.since; }));
+    var firstDeadline = Math.min.apply(null, waiting.map(function (w) { return w.deadline; }));
+    var delay = Math.min(CONFIRM_MAX_MS, Math.max(CONFIRM_FIRST_MS, (now - newest) / 4));
+    var at = Math.min(now + delay, firstDeadline);
+    if (confirmTimer && confirmAt <= at) return; // a read already comes sooner
+    if (confirmTimer) clearTimeout(confirmTimer);
+    confirmAt = at;
+    confirmTimer = setTimeout(pollConfirm, Math.max(0, at - now));
   }
   function pollConfirm() {
     confirmTimer = null;
     if (!waiting.length) return;
+    confirmReading = true;
     var url = cfg.apiBase + '/sessions/' + encodeURIComponent(sessionId);
     U.requestJson(url).then(function (data) {
       var keys = (data.uploads || []).map(function (u) { return u.uploadKey; });
@@ -444,6 +474,7 @@
       }
       return keys;
     }, function () { return null; }).then(function (keys) {
+      confirmReading = false;
       var now = Date.now();
       waiting = waiting.filter(function (w) {
         if (keys) w.reached = true;
@@ -451,8 +482,29 @@
         if (now >= w.deadline) { w.resolve(w.reached ? 'no' : 'unknown'); return false; }
         return true;
       });
-      if (waiting.length) confirmTimer = setTimeout(pollConfirm, CONFIRM_POLL_MS);
+      scheduleConfirm();
     });
+  }
+
+  // An item whose bytes storage has: "Checking", and after a while, what it is waiting for.
+  function startConfirming(item) {
+    item.state = 'confirming';
+    item.slow = false;
+    if (item.slowTimer) clearTimeout(item.slowTimer);
+    item.slowTimer = setTimeout(function () {
+      item.slowTimer = null;
+      if (item.state !== 'confirming') return;
+      item.slow = true;
+      renderItem(item);
+      updateProgress();
+    }, CONFIRM_SLOW_MS);
+    renderItem(item);
+    updateProgress();
+  }
+  function stopConfirming(item) {
+    if (item.slowTimer) clearTimeout(item.slowTimer);
+    item.slowTimer = null;
+    item.slow = false;
   }
 
   function abortBatch(current) {
@@ -581,6 +633,7 @@
     item.el.li.dataset.state = item.state;
     var text = STATE_TEXT[item.state] || '';
     if (item.state === 'sending' && item.loaded) text = 'Sending · ' + pct + '%';
+    if (item.state === 'confirming' && item.slow) text = 'Sent · waiting for computer';
     if (item.state === 'failed') text = 'Not sent';
     item.el.state.textContent = text + (item.state === 'queued' || item.state === 'sending' ? ' · ' + U.formatBytes(item.size) : '');
   }
@@ -607,8 +660,15 @@
     var rate = elapsed > 0.5 ? done / elapsed : 0;
     var left = rate > 0 ? U.formatTimeLeft((total - done) / rate) : '';
     ui.progressDetail.textContent = total ? U.formatProgress(done, total) + (left && done < total ? ' · ' + left : '') : '';
-    if (done >= total && items.some(function (it) { return it.state === 'confirming'; })) {
-      ui.progressText.textContent = 'Checking the photos…';
+    var confirming = items.filter(function (it) { return it.state === 'confirming'; });
+    ui.progressText.classList.toggle('wordy', done >= total && confirming.length > 0);
+    if (done >= total && confirming.length) {
+      var slow = confirming.some(function (it) { return it.slow; });
+      // Storage has the bytes; the computer has not said yet that it took them.
+      ui.uploadingTitle.textContent = 'Almost done…';
+      ui.progressText.textContent = slow ? 'Sent. Waiting for your computer to confirm…' :
+        (n === 1 ? 'Checking the photo…' : 'Checking the photos…');
+      if (slow) ui.progressDetail.textContent = 'This can take up to a minute. Keep this page open.';
     }
   }
 
@@ -737,25 +797,116 @@
   });
   ui.limits.textContent = 'JPEG, PNG, GIF, WebP or HEIC, up to ' + U.formatBytes(cfg.maxUploadBytes) + ' each. Pick several at once if you like.';
 
-  if (!sessionId) {
-    unavailable('This link is incomplete', 'It has no code in it. Scan the QR code on your computer again.');
-    return;
-  }
-  if (!U.isUuid(sessionId)) {
-    unavailable('This code is not known', 'This link is damaged. Scan the QR code on your computer again.');
-    return;
-  }
-  ui.computerCode.textContent = U.shortCode(sessionId);
-  ui.target.hidden = false;
-  show('choose');
-  checkSession();
-  // Say so as soon as the code runs out, rather than when the photo is refused.
-  setInterval(function () {
-    var screen = document.body.dataset.screen;
-    if (expiresAt !== null && !isBusy() && !over && screen !== 'unavailable' && expiresAt <= nowSeconds()) {
-      checkSession().then(function (data) {
-        if (!data && !over) showExpired();
-      });
+  // ---- the session: from the link, or from the code typed ----
+  var expiryTimer = null;
+  function useSession(id) {
+    sessionId = id;
+    TOKEN_KEY = 'qr-upload.uploader.' + sessionId;
+    uploaderToken = loadToken();
+    ui.computerCode.textContent = U.groupCode(U.shortCode(sessionId));
+    ui.target.hidden = false;
+    show('choose');
+    checkSession();
+    // Say so as soon as the code runs out, rather than when the photo is refused.
+    if (!expiryTimer) {
+      expiryTimer = setInterval(function () {
+        var screen = document.body.dataset.screen;
+        if (expiresAt !== null && !isBusy() && !over && screen !== 'unavailable' && expiresAt <= nowSeconds()) {
+          checkSession().then(function (data) {
+            if (!data && !over) showExpired();
+          });
+        }
+      }, 1000);
     }
-  }, 1000);
+  }
+
+  function codeError(text) {
+    ui.codeError.textContent = text;
+    ui.codeError.hidden = !text;
+    if (text) ui.codeInput.setAttribute('aria-invalid', 'true');
+    else ui.codeInput.removeAttribute('aria-invalid');
+  }
+
+  function showEnter(notice) {
+    ui.target.hidden = true;
+    ui.enterNotice.textContent = notice || '';
+    ui.enterNotice.hidden = !notice;
+    show('enter');
+  }
+
+  var looking = false;
+  // GET {apiBase}/c/{code}: on 200 this page becomes ?sessionId=<id> (a reload keeps it).
+  function submitCode() {
+    if (looking) return;
+    var code = U.codeFromInput(ui.codeInput.value);
+    if (!U.isShortCode(code)) {
+      codeError(code.length ? 'A code has 6 digits. Check the code on your computer.' : 'Type the 6-digit code your computer shows.');
+      ui.codeInput.focus();
+      return;
+    }
+    looking = true;
+    codeError('');
+    ui.codeSubmit.disabled = true;
+    ui.codeSubmit.textContent = 'Checking…';
+    ui.codeForm.setAttribute('aria-busy', 'true');
+    U.requestJson(cfg.apiBase + '/c/' + code, { headers: { Accept: 'application/json' } }).then(function (data) {
+      if (!U.isUuid(data.sessionId)) throw U.ApiError('The server sent an unreadable answer', 500);
+      try {
+        history.replaceState(null, '', window.location.pathname + '?sessionId=' + encodeURIComponent(data.sessionId));
+      } catch (e) { /* the page goes on without a reloadable address */ }
+      if (typeof data.expiresAt === 'number') expiresAt = data.expiresAt;
+      useSession(data.sessionId);
+      ui.fileButton.focus();
+    }, function (err) {
+      var shown = U.groupCode(code);
+      if (err.status === 404) {
+        codeError('No computer is showing ' + shown + ' right now. Check the code on your computer; ' +
+          'codes change when a new one is made.');
+      } else if (err.status === 400) {
+        codeError('A code has 6 digits. Check the code on your computer.');
+      } else if (err.status === 429) {
+        var wait = err.retryAfter;
+        codeError('Too many tries: wait ' + (wait > 0 ? wait + (wait === 1 ? ' second' : ' seconds') : 'a minute') + ', then try again.');
+      } else if (err.status === 0) {
+        codeError('Can\'t reach your computer. Check that this phone is on the same Wi-Fi as the computer, then try again.');
+      } else {
+        codeError('Your computer could not look up this code just now. Please try again.');
+      }
+      ui.codeInput.focus();
+      ui.codeInput.select();
+    }).then(function () {
+      looking = false;
+      ui.codeSubmit.disabled = false;
+      ui.codeSubmit.textContent = 'Continue';
+      ui.codeForm.removeAttribute('aria-busy');
+    });
+  }
+
+  ui.codeForm.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    submitCode();
+  });
+  ui.codeInput.addEventListener('input', function () {
+    if (!ui.codeError.hidden && U.isShortCode(U.codeFromInput(ui.codeInput.value))) codeError('');
+  });
+
+  if (sessionId && U.isUuid(sessionId)) {
+    useSession(sessionId);
+  } else if (sessionId) {
+    showEnter('This link is damaged. Type the code your computer shows instead.');
+    ui.codeInput.focus();
+  } else if (params.has('code')) {
+    // The short link of a code no computer shows (the server's 302), or one with a code to try.
+    var given = U.codeFromInput(params.get('code'));
+    ui.codeInput.value = U.groupCode(given);
+    showEnter();
+    if (U.isShortCode(given)) submitCode();
+    else {
+      codeError('A code has 6 digits. Type the one your computer shows.');
+      ui.codeInput.focus();
+    }
+  } else {
+    showEnter();
+    ui.codeInput.focus();
+  }
 })();

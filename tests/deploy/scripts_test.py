@@ -281,16 +281,28 @@ class ScriptsTest(unittest.TestCase):
                                         OUTPUTS["PhoneUrl"], "1048576")
         self.assertEqual(result.returncode, 0, result.stderr)
         config = read_config_js(out)
+        # confirmTimeoutMs: on AWS the phone waits up to 90 s for S3's event to reach the Lambda
+        # that accepts the photo (issue 11), not the pages' 15 s default. No shortLinkBase: the
+        # pages and the API are on different origins, so the phone page's address is typed.
         self.assertEqual(config, {"apiBase": OUTPUTS["HttpApiUrl"], "wsUrl": OUTPUTS["WebSocketUrl"],
-                                  "phoneUrl": OUTPUTS["PhoneUrl"], "maxUploadBytes": 1048576})
-        # Same keys as the repository's own config.js, which the pages read.
-        self.assertEqual(set(config), set(read_config_js(os.path.join(REPO, "web", "config.js"))))
+                                  "phoneUrl": OUTPUTS["PhoneUrl"], "maxUploadBytes": 1048576,
+                                  "confirmTimeoutMs": 90000})
+        # The repository's own config.js's keys, which the pages read, plus the AWS-only timeout.
+        self.assertEqual(set(config) - {"confirmTimeoutMs"},
+                         set(read_config_js(os.path.join(REPO, "web", "config.js"))))
+        # The pages read the timeout under this name (web/common.js's resolveConfig).
+        with open(os.path.join(REPO, "web", "common.js"), encoding="utf-8") as f:
+            self.assertIn("config.confirmTimeoutMs", f.read())
 
     def test_config_js_refuses_values_that_would_need_escaping(self):
         result, _ = self.write_config('https://x"; alert(1); "', "wss://y", "https://z", "1")
         self.assertNotEqual(result.returncode, 0)
         result, _ = self.write_config("https://x", "wss://y", "https://z", "1e9")
         self.assertNotEqual(result.returncode, 0)
+        # What it refuses, it does not half-write either.
+        result, out = self.write_config("https://x", "wss://y", "https://z/</script>", "1")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertFalse(os.path.exists(out))
 
     def test_deploy_run_against_a_stub_aws_cli(self):
         aws = StubAws(status="NONE")
@@ -346,7 +358,7 @@ class ScriptsTest(unittest.TestCase):
             self.assertFalse(os.path.exists(os.path.join(site, "node_modules")))
             self.assertEqual(read_config_js(os.path.join(site, "config.js")), {
                 "apiBase": OUTPUTS["HttpApiUrl"], "wsUrl": OUTPUTS["WebSocketUrl"],
-                "phoneUrl": OUTPUTS["PhoneUrl"], "maxUploadBytes": 26214400})
+                "phoneUrl": OUTPUTS["PhoneUrl"], "maxUploadBytes": 26214400, "confirmTimeoutMs": 90000})
             (sync,) = [c for c in calls if c[:2] == ["s3", "sync"]]
             self.assertNotEqual(os.path.realpath(sync[2]), os.path.realpath(os.path.join(REPO, "web")))
             self.assertTrue([c for c in calls if c[:2] == ["cloudfront", "create-invalidation"]])

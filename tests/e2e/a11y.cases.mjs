@@ -76,8 +76,20 @@ test('accessibility: axe finds nothing in any state, light and dark, phone and d
 
     const phone = (await openContext(t, 'phone', { kind: 'phone', ...A11Y })).page;
     await phone.goto(phoneUrl);
-    await phone.waitForFunction(() => document.querySelector('#computer-code').textContent.length === 4);
+    await phone.waitForFunction(() => /^[0-9]{3} [0-9]{3}$/.test(document.querySelector('#computer-code').textContent));
     await audit(phone, 'phone', 'choose', found, checked);
+
+    // The phone page opened without a link: the form for the 6-digit code, then a code no
+    // computer shows.
+    const typing = (await openContext(t, 'phone-typing', { kind: 'phone', ...A11Y })).page;
+    await typing.goto(server.url + '/phone.html');
+    await typing.locator('#code-input').waitFor({ state: 'visible' });
+    await audit(typing, 'phone', 'type the code', found, checked);
+    await typing.fill('#code-input', '000 000');
+    await typing.press('#code-input', 'Enter');
+    await typing.locator('#code-error').waitFor({ state: 'visible' });
+    await audit(typing, 'phone', 'code not found', found, checked);
+    await typing.context().close();
 
     // Uploads held in flight: the phone's progress, the desktop's "Phone connected".
     let hold = deferred();

@@ -15,6 +15,7 @@ import {
 import './multi-photo.cases.mjs';
 import './pages.cases.mjs';
 import './a11y.cases.mjs';
+import './short-code.cases.mjs';
 
 // ---- the cases ----
 

@@ -6,6 +6,8 @@
 // Multi-photo sessions as docs/API.md has them: maxUploads, the uploader token of the phone that
 // claimed the session, the uploads list, POST /sessions/{id}/complete, and the WebSocket messages
 // PHONE_CONNECTED, UPLOAD_COMPLETED (index, uploadsRemaining), SESSION_COMPLETED, ERROR, UPLOAD_SAVED.
+// The typed fallback (issue 12): POST /sessions answers a 6-digit shortCode, GET /c/{code} finds
+// the session waiting for a scan that has it (JSON for fetch, a 302 to the phone page for a browser).
 import http from 'node:http';
 import os from 'node:os';
 import { spawnSync } from 'node:child_process';
@@ -41,6 +43,9 @@ const secret = crypto.randomBytes(16);
 const now = () => Math.floor(Date.now() / 1000);
 const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
 const sign = (s) => crypto.createHmac('sha256', secret).update(s).digest('hex');
+// The session id's first 32 bits modulo 1,000,000, zero-padded (as serve and the pages derive it).
+const shortCodeOf = (id) => String(parseInt(id.replace(/-/g, '').slice(0, 8), 16) % 1000000).padStart(6, '0');
+const waitingForScan = (s) => s.status === 'AWAITING_SCAN' && now() <= s.expiresAt;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 let baseUrl = '';
 
@@ -164,13 +169,32 @@ async function createSession(req, res) {
       maxUploads = body.maxUploads;
     }
   }
-  const id = crypto.randomUUID();
+  // The code must be unique among the sessions waiting for a scan: draw again on a clash.
+  const taken = new Set([...sessions.values()].filter(waitingForScan).map((s) => s.shortCode));
+  let id = crypto.randomUUID();
+  while (taken.has(shortCodeOf(id))) id = crypto.randomUUID();
   const token = crypto.randomBytes(32).toString('base64url');
   sessions.set(id, {
-    sessionId: id, status: 'AWAITING_SCAN', createdAt: now(), expiresAt: now() + ttl, tokenHash: sha(token),
+    sessionId: id, shortCode: shortCodeOf(id), status: 'AWAITING_SCAN', createdAt: now(), expiresAt: now() + ttl, tokenHash: sha(token),
     maxUploads, uploads: [], slots: new Map(), issued: 0, uploaderHash: null,
   });
-  return json(res, 200, { sessionId: id, expiresAt: now() + ttl, desktopToken: token, maxUploads });
+  return json(res, 200, { sessionId: id, expiresAt: now() + ttl, desktopToken: token, maxUploads, shortCode: shortCodeOf(id) });
+}
+
+// GET /c/{code}: the session waiting for a scan with this code. A browser that opened the short
+// link (Accept: text/html) is sent on to the phone page; fetch (Accept: application/json) gets JSON.
+function findByCode(req, res, code) {
+  const valid = /^[0-9]{6}$/.test(code);
+  const s = valid ? [...sessions.values()].find((x) => x.shortCode === code && waitingForScan(x)) : null;
+  const accept = String(req.headers.accept || '');
+  if (/text\/html/.test(accept) && !/application\/json/.test(accept)) {
+    const to = s ? `/phone.html?sessionId=${s.sessionId}` : `/phone.html?code=${valid ? code : ''}`;
+    res.writeHead(302, { Location: to, 'Cache-Control': 'no-store' });
+    return res.end();
+  }
+  if (!valid) return json(res, 400, { error: 'Invalid code' });
+  if (!s) return json(res, 404, { error: 'Code not found' });
+  return json(res, 200, { sessionId: s.sessionId, expiresAt: s.expiresAt });
 }
 
 const server = http.createServer((req, res) => {
@@ -178,6 +202,7 @@ const server = http.createServer((req, res) => {
   const p = url.pathname;
   if (req.method === 'OPTIONS') return json(res, 204, {});
   if (req.method === 'POST' && p === '/sessions') return createSession(req, res);
+  if (req.method === 'GET' && p.startsWith('/c/')) return findByCode(req, res, decodeURIComponent(p.slice(3)));
   const completeMatch = /^\/sessions\/([^/]+)\/complete$/.exec(p);
   if (req.method === 'POST' && completeMatch) {
     const [code, s] = lookup(decodeURIComponent(completeMatch[1]));
@@ -294,7 +319,7 @@ const server = http.createServer((req, res) => {
   if (req.method === 'GET') {
     if (p === '/config.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript' });
-      return res.end(`window.QR_UPLOAD_CONFIG = ${JSON.stringify({ apiBase: '', wsUrl: '', phoneUrl: baseUrl + '/phone.html', maxUploadBytes: maxBytes, ...(saveDir ? { saveDir: path.resolve(saveDir) } : {}) })};\n`);
+      return res.end(`window.QR_UPLOAD_CONFIG = ${JSON.stringify({ apiBase: '', wsUrl: '', phoneUrl: baseUrl + '/phone.html', shortLinkBase: baseUrl, maxUploadBytes: maxBytes, ...(saveDir ? { saveDir: path.resolve(saveDir) } : {}) })};\n`);
     }
     const file = path.join(webDir, p === '/' ? 'index.html' : path.normalize(p).replace(/^(\.\.[/\\])+/, ''));
     if (file.startsWith(webDir) && fs.existsSync(file) && fs.statSync(file).isFile()) {

@@ -308,3 +308,31 @@ export function fakeHeic(name) {
   fs.writeFileSync(file, Buffer.concat([head, Buffer.alloc(4000, 7)]));
   return file;
 }
+
+// ---- the typed fallback (issue 12) ----
+
+// The 6-digit code of a session: the id's first 8 hex digits as a number, modulo 1,000,000.
+export function shortCodeOf(sessionId) {
+  return String(parseInt(sessionId.replace(/-/g, '').slice(0, 8), 16) % 1000000).padStart(6, '0');
+}
+
+// "483921" as the pages show it: "483 921".
+export function grouped(code) { return `${code.slice(0, 3)} ${code.slice(3)}`; }
+
+// Does the server under test answer POST /sessions with a shortCode and serve GET /c/{code}?
+// Resolves with the session it made to find out (waiting for a scan), or null.
+export async function supportsShortCodes(server) {
+  const made = await (await fetch(`${server.url}/sessions`, { method: 'POST' })).json().catch(() => ({}));
+  if (!/^[0-9]{6}$/.test(made.shortCode || '')) return null;
+  const res = await fetch(`${server.url}/c/${made.shortCode}`, { headers: { Accept: 'application/json' } });
+  return res.status === 200 ? made : null;
+}
+
+// config.js as the server writes it, with `extra` assigned over it (test-only settings).
+export async function withConfig(page, extra) {
+  await page.route('**/config.js', async (route) => {
+    const response = await route.fetch();
+    const body = (await response.text()).replace(/;\s*$/, '') + `;\nObject.assign(window.QR_UPLOAD_CONFIG, ${JSON.stringify(extra)});\n`;
+    return route.fulfill({ response, body, contentType: 'text/javascript' });
+  });
+}

@@ -285,6 +285,20 @@ test('layout: 200 % zoom keeps the status and Download on the first screen; no s
       parseFloat(getComputedStyle(document.querySelector(sel)).fontSize)));
     assert.equal(sizes[0], 24);
     assert.ok(sizes[1] < sizes[0] && sizes[2] > sizes[0] && sizes[3] >= sizes[0], sizes.join(', '));
+
+    // The code form at 200 % zoom, with a message under the field: no sideways scrolling, and
+    // the field's digits follow the default font size too.
+    await phone.goto(server.url + '/phone.html?code=000000');
+    await phone.locator('#code-error').waitFor({ state: 'visible' });
+    assert.ok(await noSideways(phone), 'phone: the code form fits');
+    await phone.addStyleTag({ content: ':root { font-size: 24px; }' });
+    const field = await phone.evaluate(() => parseFloat(getComputedStyle(document.querySelector('#code-input')).fontSize));
+    assert.ok(field > 24, `the code field's text is larger than body text (${field})`);
+    // A fresh desktop's typed fallback fits too.
+    const fresh = (await openContext(t, 'desktop-fresh', { size: { width: 640, height: 360 }, deviceScaleFactor: 2 })).page;
+    await fresh.goto(server.url + '/');
+    await readQr(fresh);
+    assert.ok(await noSideways(fresh), 'desktop with the short link fits');
   });
 });
 
@@ -304,6 +318,76 @@ test('phone: couldn\'t confirm is not called a refusal', { skip }, async (t) => 
     assert.match(text, /couldn't confirm/i);
     assert.match(text, /check your computer/i);
     assert.doesNotMatch(text, /not a supported image|image\/|session not found/i);
+  });
+});
+
+test('phone: a photo storage took is "waiting for your computer" (not failed) until the timeout, read less and less often', { skip }, async (t) => {
+  await scenario(t, async (state) => {
+    const server = (state.server = await startServer());
+    const created = await (await fetch(`${server.url}/sessions`, { method: 'POST' })).json();
+    const phone = (await openContext(t, 'phone', { kind: 'phone' })).page;
+    // As deploy.sh configures AWS: 90 s for S3's event and a cold Lambda.
+    await withConfig(phone, { confirmTimeoutMs: 90000 });
+    // Storage answers like S3 (200, empty body) but the server never hears of the photo.
+    await phone.route('**/objects/**', (route) => (route.request().method() === 'PUT'
+      ? route.fulfill({ status: 200, body: '' }) : route.continue()));
+    // When (page time) the page reads its session, and how many reads are still out.
+    await phone.addInitScript(() => {
+      const real = window.fetch;
+      window.__reads = [];
+      window.__out = 0;
+      window.fetch = function (url, ...rest) {
+        if (!/\/sessions\/[0-9a-f-]{36}$/.test(String(url))) return real.call(this, url, ...rest);
+        window.__reads.push(Date.now());
+        window.__out += 1;
+        return real.call(this, url, ...rest).finally(() => { window.__out -= 1; });
+      };
+    });
+    await phone.clock.install();
+    await phone.goto(`${server.url}/phone.html?sessionId=${created.sessionId}`);
+    await phone.locator('#choose').waitFor({ state: 'visible' });
+    await phone.waitForFunction(() => window.__reads.length >= 1 && window.__out === 0);
+    await phone.setInputFiles('#file-input', await makeImage(phone, { width: 120, height: 90, type: 'image/png', name: 'slow.png' }));
+    await phone.waitForFunction(() => document.querySelector('#queue .row')?.dataset.state === 'confirming');
+    const { before, start } = await phone.evaluate(() => ({ before: window.__reads.length, start: Date.now() }));
+    // Moves the page's clock on in steps of 250 ms, letting each read of the session answer
+    // before time goes on.
+    async function advance(ms) {
+      const end = (await phone.evaluate(() => Date.now())) + ms;
+      while ((await phone.evaluate(() => Date.now())) < end) {
+        await phone.clock.runFor(250);
+        await phone.waitForFunction(() => window.__out === 0, null, { timeout: 10000 });
+      }
+    }
+    await advance(2000);
+    assert.match(await phone.textContent('#progress-text'), /Checking/);
+    assert.doesNotMatch(await phone.textContent('#uploading'), /up to a minute/);
+    await advance(4500);
+    // After 5 s: what it waits for, and the photo still in progress.
+    assert.equal(await phone.textContent('#progress-text'), 'Sent. Waiting for your computer to confirm…');
+    assert.match(await phone.textContent('#progress-detail'), /This can take up to a minute/);
+    assert.equal(await phone.getAttribute('#queue .row', 'data-state'), 'confirming');
+    assert.match(await phone.textContent('#queue .row .row-state'), /waiting for computer/i);
+    assert.equal(await phone.locator('#failure').isVisible(), false);
+    assert.ok(await phone.locator('#uploading').isVisible());
+    // Well within the 90 s: still waiting, not failed.
+    await advance(60000);
+    assert.equal(await phone.locator('#failure').isVisible(), false, 'not given up before the timeout');
+    assert.equal(await phone.getAttribute('#queue .row', 'data-state'), 'confirming');
+    await advance(31000);
+    await phone.locator('#failure').waitFor({ state: 'visible' });
+    const text = await phone.textContent('#failure-message');
+    assert.match(text, /couldn't confirm/i);
+    assert.match(text, /check your computer/i);
+    assert.ok(await phone.locator('#retry').isVisible());
+    // Backing off: a couple of dozen reads in 90 s (a fixed 700 ms would be 128), further and
+    // further apart, never more than about 5 s apart.
+    const at = (await phone.evaluate((n) => window.__reads.slice(n), before)).map((v) => v - start);
+    assert.ok(at.length >= 12 && at.length <= 40, `reads of the session in 90 s: ${at.length} (at ${at.join(', ')} ms)`);
+    const gaps = at.slice(1).map((v, i) => v - at[i]);
+    assert.ok(at[0] <= 1000 && gaps.slice(0, 3).every((g) => g <= 1000), `soon at first: ${at.join(', ')}`);
+    assert.ok(Math.max(...gaps) <= 5500, `at most about 5 s apart: ${gaps.join(', ')}`);
+    assert.ok(gaps.at(-2) > gaps[0] * 3, `further apart later: ${gaps.join(', ')}`);
   });
 });
 

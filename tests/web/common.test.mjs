@@ -19,6 +19,7 @@ test('empty configuration means same origin', () => {
     phoneUrl: 'http://192.168.1.20:8080/phone.html',
     maxUploadBytes: 26214400,
     confirmTimeoutMs: 15000,
+    shortLinkBase: '',
   });
   assert.equal(U.resolveConfig(empty, httpsLoc).wsUrl, 'wss://uploads.example.test/ws');
   assert.equal(U.resolveConfig(undefined, httpLoc).maxUploadBytes, 25 * 1024 * 1024);
@@ -37,6 +38,9 @@ test('explicit configuration wins; a trailing slash on apiBase is dropped', () =
   assert.equal(cfg.maxUploadBytes, 1000);
   assert.equal(U.resolveConfig({ confirmTimeoutMs: 1500 }, httpsLoc).confirmTimeoutMs, 1500);
   assert.equal(U.resolveConfig({ confirmTimeoutMs: 'x' }, httpsLoc).confirmTimeoutMs, 15000);
+  assert.equal(U.resolveConfig({ confirmTimeoutMs: 90000 }, httpsLoc).confirmTimeoutMs, 90000, 'what deploy.sh writes');
+  assert.equal(U.resolveConfig({ shortLinkBase: 'http://192.168.1.5:8080/' }, httpLoc).shortLinkBase, 'http://192.168.1.5:8080');
+  assert.equal(U.resolveConfig({ shortLinkBase: 42 }, httpLoc).shortLinkBase, '');
 });
 
 test('withQuery appends and encodes parameters', () => {
@@ -118,14 +122,71 @@ test('formatTimeLeft says seconds, then minutes, and nothing it cannot know', ()
   assert.equal(U.formatTimeLeft(-1), '');
 });
 
-test('shortCode: four unambiguous characters from the session id, the same on both pages', () => {
+test('shortCode: 6 digits from the session id\'s first 8 hex digits, as the server derives it', () => {
   const id = '3f2a9c1e-7b4d-4e8a-9c21-5d6e7f809a1b';
-  assert.match(U.shortCode(id), /^[0-9ABCDEFGHJKMNPQRSTVWXYZ]{4}$/);
-  assert.equal(U.shortCode(id), U.shortCode(id.toUpperCase()));
-  assert.notEqual(U.shortCode(id), U.shortCode('3f2a8c1e-7b4d-4e8a-9c21-5d6e7f809a1b'));
-  assert.equal(U.shortCode('00000000-0000-4000-8000-000000000000'), '0000');
-  assert.equal(U.shortCode('fffff000-0000-4000-8000-000000000000'), 'ZZZZ');
+  // 0x3f2a9c1e = 1059757086; modulo 1,000,000: 757086.
+  assert.equal(U.shortCode(id), '757086');
+  assert.equal(U.shortCode(id.toUpperCase()), '757086');
+  assert.equal(U.shortCode('3f2a8c1e-7b4d-4e8a-9c21-5d6e7f809a1b'), '752990'); // 0x3f2a8c1e = 1059752990
+  // Zero-padded, and the arithmetic is unsigned 32-bit: 0xffffffff = 4294967295.
+  assert.equal(U.shortCode('00000000-0000-4000-8000-000000000000'), '000000');
+  assert.equal(U.shortCode('000003e8-0000-4000-8000-000000000000'), '001000');
+  assert.equal(U.shortCode('ffffffff-0000-4000-8000-000000000000'), '967295');
+  // The formula of the issue, for many ids.
+  for (let i = 0; i < 200; i++) {
+    const hex = (Math.floor(Math.random() * 2 ** 32)).toString(16).padStart(8, '0');
+    const sid = `${hex}-7b4d-4e8a-9c21-5d6e7f809a1b`;
+    assert.equal(U.shortCode(sid), String(parseInt(sid.replace(/-/g, '').slice(0, 8), 16) % 1000000).padStart(6, '0'));
+  }
   assert.equal(U.shortCode('not a uuid'), '');
+  assert.equal(U.shortCode(''), '');
+  assert.equal(U.shortCode(undefined), '');
+});
+
+test('isShortCode and groupCode: "483921" is shown "483 921"', () => {
+  assert.ok(U.isShortCode('483921'));
+  assert.ok(U.isShortCode('000000'));
+  for (const bad of ['48392', '4839211', '483 921', 'abcdef', '', null, 483921]) assert.ok(!U.isShortCode(bad), String(bad));
+  assert.equal(U.groupCode('483921'), '483 921');
+  assert.equal(U.groupCode('000042'), '000 042');
+  assert.equal(U.groupCode('4839'), '4839', 'anything but 6 digits as it is');
+  assert.equal(U.groupCode(''), '');
+});
+
+test('codeFromInput: what people type or paste, down to its digits', () => {
+  assert.equal(U.codeFromInput('483921'), '483921');
+  assert.equal(U.codeFromInput('483 921'), '483921');
+  assert.equal(U.codeFromInput('483-921'), '483921');
+  assert.equal(U.codeFromInput(' 483\u00a0921 '), '483921');
+  assert.equal(U.codeFromInput('483.921\n'), '483921');
+  assert.equal(U.codeFromInput('48392'), '48392', 'too short stays too short');
+  assert.equal(U.codeFromInput('4839210'), '4839210', 'too long stays too long');
+  assert.equal(U.codeFromInput('abc'), '');
+  assert.equal(U.codeFromInput(undefined), '');
+  // A pasted short link gives its code, not the address's digits too.
+  assert.equal(U.codeFromInput('192.168.1.5:8080/c/483921'), '483921');
+  assert.equal(U.codeFromInput('http://192.168.1.5:8080/c/012345'), '012345');
+});
+
+test('shortLink and displayUrl: the link to open, and how it is written for people', () => {
+  assert.equal(U.shortLink('http://192.168.1.5:8080', '483921'), 'http://192.168.1.5:8080/c/483921');
+  assert.equal(U.shortLink('http://192.168.1.5:8080/', '483921'), 'http://192.168.1.5:8080/c/483921');
+  assert.equal(U.displayUrl('http://192.168.1.5:8080/c/483921'), '192.168.1.5:8080/c/483921');
+  assert.equal(U.displayUrl('https://d1234abcd.cloudfront.net/phone.html'), 'd1234abcd.cloudfront.net/phone.html');
+  assert.equal(U.displayUrl('https://d1.cloudfront.net/phone.html?sessionId=x#y'), 'd1.cloudfront.net/phone.html');
+  assert.equal(U.displayUrl('https://photos.example.test/'), 'photos.example.test');
+  assert.equal(U.displayUrl(''), '');
+});
+
+test('retryAfterSeconds: a 429\'s Retry-After in seconds or as a date', () => {
+  assert.equal(U.retryAfterSeconds('30'), 30);
+  assert.equal(U.retryAfterSeconds(' 5 '), 5);
+  const now = Date.parse('2024-05-01T12:00:00Z');
+  assert.equal(U.retryAfterSeconds('Wed, 01 May 2024 12:00:42 GMT', now), 42);
+  assert.equal(U.retryAfterSeconds('Wed, 01 May 2024 11:00:00 GMT', now), 0);
+  assert.equal(U.retryAfterSeconds(null), null);
+  assert.equal(U.retryAfterSeconds(''), null);
+  assert.equal(U.retryAfterSeconds('soon'), null);
 });
 
 test('typeName: what people call the types, never a MIME type', () => {
