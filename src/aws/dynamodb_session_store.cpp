@@ -185,7 +185,33 @@ DynamoDbSessionStore::DynamoDbSessionStore(std::shared_ptr<DynamoDbClient> clien
                                            std::string table_name)
     : client_(std::move(client)), table_(std::move(table_name)) {}
 
+// A short code is an item of its own in the sessions table, keyed "code#483921" (never a UUID, so
+// no route can read it as a session), naming the session that holds it until it expires (the
+// table's TTL on expiresAt removes it later). It is put first, on the condition that no live
+// session holds the code; a session whose put then fails leaves a code that names nothing.
+namespace {
+std::string short_code_key(std::string_view code) {
+  return "code#" + std::string(code);
+}
+}  // namespace
+
 Result<void> DynamoDbSessionStore::save(const Session& session) {
+  const std::string code = short_code_of(session.session_id);
+  json::object claim{
+      {"TableName", table_},
+      {"Item", json::object{{"sessionId", str(short_code_key(code))},
+                            {"codeFor", str(session.session_id)},
+                            {"expiresAt", num(session.expires_at)}}},
+      {"ConditionExpression",
+       "attribute_not_exists(sessionId) OR expiresAt <= :created OR codeFor = :id"},
+      {"ExpressionAttributeValues",
+       json::object{{":created", num(session.created_at)}, {":id", str(session.session_id)}}}};
+  if (auto res = client_->call("PutItem", claim); !res) {
+    if (res.error().error.code == ErrorCode::condition_failed)
+      return fail(ErrorCode::condition_failed,
+                  "short code " + code + " taken: " + session.session_id);
+    return std::unexpected(store_error(std::move(res.error())));
+  }
   json::object req{{"TableName", table_},
                    {"Item", session_to_item(session)},
                    {"ConditionExpression", "attribute_not_exists(sessionId)"}};
@@ -360,6 +386,25 @@ Result<Session> DynamoDbSessionStore::update(std::string_view session_id,
     return fail(ErrorCode::internal, "UpdateItem returned no attributes");
   }
   return session_from_item(attrs->as_object());
+}
+
+Result<std::optional<Session>> DynamoDbSessionStore::find_by_short_code(std::string_view code,
+                                                                        std::int64_t now) {
+  json::object req{
+      {"TableName", table_}, {"Key", key_of(short_code_key(code))}, {"ConsistentRead", true}};
+  auto res = client_->call("GetItem", req);
+  if (!res) return std::unexpected(store_error(std::move(res.error())));
+  const json::value* item = res->if_contains("Item");
+  if (!item || !item->is_object()) return std::optional<Session>{};
+  const auto id = get_s(item->as_object(), "codeFor");
+  const auto expires = get_n(item->as_object(), "expiresAt");
+  if (!id || !expires || *expires <= now) return std::optional<Session>{};
+  auto current = get(*id);
+  if (!current) return std::unexpected(current.error());
+  // The code's item outlives a session put that failed after it, and TTL deletes lazily.
+  if (*current && (*current)->expires_at > now && short_code_of((*current)->session_id) == code)
+    return current;
+  return std::optional<Session>{};
 }
 
 Result<std::optional<Session>> DynamoDbSessionStore::find_by_connection(

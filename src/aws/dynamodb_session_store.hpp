@@ -40,6 +40,8 @@ class DynamoDbSessionStore final : public SessionStore {
   Result<Session> update(std::string_view session_id, const SessionUpdate& changes,
                          const UpdateCondition& condition) override;
   Result<std::optional<Session>> find_by_connection(std::string_view connection_id) override;
+  Result<std::optional<Session>> find_by_short_code(std::string_view code,
+                                                    std::int64_t now) override;
 
  private:
   std::shared_ptr<DynamoDbClient> client_;

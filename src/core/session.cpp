@@ -55,6 +55,28 @@ const UploadSlot* find_slot(const Session& session, std::string_view key) {
   return nullptr;
 }
 
+std::string short_code_of(std::string_view session_id) {
+  std::uint32_t bits = 0;
+  int digits = 0;
+  for (const char c : session_id) {
+    if (digits == 8) break;
+    int v;
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else
+      continue;  // the UUID's dashes
+    bits = bits << 4 | static_cast<std::uint32_t>(v);
+    ++digits;
+  }
+  std::string code(6, '0');
+  for (std::uint32_t n = bits % 1'000'000, i = 6; i-- > 0; n /= 10) code[i] = char('0' + n % 10);
+  return code;
+}
+
 std::size_t max_slots(int max_uploads) {
   return 2 * static_cast<std::size_t>(std::max(max_uploads, 1)) + 10;
 }

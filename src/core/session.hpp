@@ -77,6 +77,11 @@ struct Session {
   bool operator==(const Session&) const = default;
 };
 
+/// shortCode: the 6 digits a person can type instead of scanning (GET /c/{code}). The session
+/// id's first 32 bits modulo 1,000,000, zero-padded, so a page can show it from the id alone; the
+/// stores keep it unique among live sessions (create_session draws another id when it is taken).
+std::string short_code_of(std::string_view session_id);
+
 /// The slot issued for `key`, or nullptr.
 const UploadSlot* find_slot(const Session& session, std::string_view key);
 

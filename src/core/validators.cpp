@@ -1,7 +1,9 @@
 #include "core/validators.hpp"
-#include "core/ascii.hpp"
 
+#include <algorithm>
 #include <cctype>
+
+#include "core/ascii.hpp"
 
 namespace qr {
 
@@ -13,6 +15,11 @@ bool is_uuid(std::string_view text) {
       return false;
   }
   return true;
+}
+
+bool is_short_code(std::string_view text) {
+  return text.size() == 6 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string normalize_uuid(std::string_view uuid) {

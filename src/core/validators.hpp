@@ -33,6 +33,9 @@ enum class CompletedSessions { rejected, allowed };
 std::optional<Rejection> validate_session(const std::optional<Session>& session, std::int64_t now,
                                           CompletedSessions completed);
 
+/// Exactly 6 ASCII digits: a shortCode as GET /c/{code} takes it.
+bool is_short_code(std::string_view text);
+
 /// A version 4 UUID made from 16 random bytes.
 std::string make_uuid4(const unsigned char (&bytes)[16]);
 

@@ -35,6 +35,10 @@ constexpr std::array routes{
           [](const ApiRequest& r, std::string_view id, handlers::Context& c) {
             return handlers::get_session(r, id, c);
           }},
+    Route{"GET", "/c/{code}",
+          [](const ApiRequest& r, std::string_view code, handlers::Context& c) {
+            return handlers::resolve_short_code(r, code, c);
+          }},
     Route{"POST", "/sessions/{sessionId}/complete",
           [](const ApiRequest& r, std::string_view id, handlers::Context& c) {
             return handlers::complete_session(r, id, c);

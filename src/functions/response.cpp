@@ -21,8 +21,10 @@ json::object cors_headers() {
 }  // namespace
 
 json::value encode_http_response(const Response& response) {
+  json::object headers = cors_headers();
+  for (const auto& [name, value] : response.headers) headers[name] = value;
   return json::object{{"statusCode", response.status_code},
-                      {"headers", cors_headers()},
+                      {"headers", std::move(headers)},
                       {"body", json::serialize(response.body)},
                       {"isBase64Encoded", false}};
 }

@@ -28,6 +28,9 @@ struct Settings {
   std::int64_t upload_url_ttl_seconds = constants::presigned_url_expiry_seconds;
   /// Lifetime of the download URL sent to a token-bound desktop.
   std::int64_t download_url_ttl_seconds = constants::download_url_expiry_seconds;
+  /// Where GET /c/{code} sends a browser: the phone page (serve: the public URL's /phone.html;
+  /// AWS: PHONE_PAGE_URL). Empty: it answers JSON only.
+  std::string phone_page_url;
 };
 
 /// The ports and settings for one invocation. `log` carries the request id.

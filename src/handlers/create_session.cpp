@@ -33,12 +33,16 @@ Response create_session(const ApiRequest& request, Context& ctx) {
   session.desktop_token_hash = hash_token(token);
   session.max_uploads = max_uploads;
 
-  // A UUIDv4 collision is next to impossible; one retry turns "next to" into "never seen".
+  // The store refuses an id whose short code a live session holds (condition_failed): draw
+  // another. With the 1,000 open sessions `serve` allows, one draw in 1,000 meets a taken code,
+  // so 8 draws all fail about once in 10^24. A UUIDv4 collision (already_exists) is rarer still.
   Result<void> saved;
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
     session.session_id = new_session_id(ctx.random);
     saved = ctx.sessions.save(session);
-    if (saved || saved.error().code != ErrorCode::already_exists) break;
+    if (saved || (saved.error().code != ErrorCode::already_exists &&
+                  saved.error().code != ErrorCode::condition_failed))
+      break;
   }
   if (!saved) return internal_error(ctx, "saving session failed", saved.error());
 
@@ -48,7 +52,8 @@ Response create_session(const ApiRequest& request, Context& ctx) {
                   {{"sessionId", session.session_id},
                    {"expiresAt", session.expires_at},
                    {"desktopToken", token},
-                   {"maxUploads", max_uploads}}};
+                   {"maxUploads", max_uploads},
+                   {"shortCode", short_code_of(session.session_id)}}};
 }
 
 }  // namespace qr::handlers

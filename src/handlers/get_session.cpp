@@ -37,7 +37,8 @@ Response get_session(const ApiRequest& request, std::string_view raw_id, Context
                            {"expired", now > session.expires_at},
                            {"maxUploads", session.max_uploads},
                            {"uploadCount", session.upload_count},
-                           {"phoneConnected", session.uploader_token_hash.has_value()}};
+                           {"phoneConnected", session.uploader_token_hash.has_value()},
+                           {"shortCode", short_code_of(session.session_id)}};
   if (session.upload_key) body["uploadKey"] = *session.upload_key;
   if (session.completed_at) body["completedAt"] = *session.completed_at;
 

@@ -22,6 +22,10 @@ Response generate_presigned_url(const ApiRequest& request, Context& ctx);
 /// GET /sessions/{sessionId}: the session's public state, so a desktop can catch up.
 Response get_session(const ApiRequest& request, std::string_view session_id, Context& ctx);
 
+/// GET /c/{code}: the session waiting for a scan whose shortCode a person typed. A browser (with
+/// a phone page configured) is redirected to the phone page; anything else gets JSON.
+Response resolve_short_code(const ApiRequest& request, std::string_view code, Context& ctx);
+
 /// POST /sessions/{sessionId}/complete: the desktop (with its token) ends the session.
 Response complete_session(const ApiRequest& request, std::string_view session_id, Context& ctx);
 

@@ -51,6 +51,8 @@ struct S3Record {
 struct Response {
   int status_code = 200;
   boost::json::object body;
+  /// Headers besides the ones every answer carries (Location, for a redirect).
+  std::map<std::string, std::string> headers = {};
 };
 
 /// Shorthand for {"error": message} with a status.

@@ -22,6 +22,8 @@ namespace {
 
 constexpr std::string_view max_upload_setting = "MAX_UPLOAD_BYTES";
 constexpr std::string_view allowed_types_setting = "ALLOWED_CONTENT_TYPES";
+// Where GET /c/{code} sends a browser that typed a short link (the CloudFront phone page).
+constexpr std::string_view phone_page_setting = "PHONE_PAGE_URL";
 
 /// Stands in for the notifier in a function that never pushes messages (the HTTP API).
 class NoNotifier final : public Notifier {
@@ -74,6 +76,12 @@ Result<handlers::Settings> load_settings(const SettingLookup& env) {
   auto types = allowed_types(env);
   if (!types) return std::unexpected(types.error());
   settings.allowed_types = std::move(*types);
+  if (const auto page = env(phone_page_setting); page && !page->empty()) {
+    if (!page->starts_with("https://") && !page->starts_with("http://"))
+      return fail(ErrorCode::invalid_input,
+                  "malformed setting " + std::string(phone_page_setting) + ": " + *page);
+    settings.phone_page_url = *page;
+  }
   return settings;
 }
 
@@ -82,6 +90,7 @@ std::vector<std::string_view> settings_read(const FunctionSpec& spec) {
   if (spec.needs_ws_api) names.push_back("WS_API_ENDPOINT");
   names.push_back(max_upload_setting);
   names.push_back(allowed_types_setting);
+  if (!spec.needs_ws_api) names.push_back(phone_page_setting);
   return names;
 }
 

@@ -10,6 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/object.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -162,7 +163,12 @@ struct Edge {
         sockets(max_sockets_per_session),
         open_sessions(max_open_sessions),
         create_limit(requests_per_minute),
-        upload_url_limit(requests_per_minute) {}
+        upload_url_limit(requests_per_minute),
+        short_code_limit(std::min(requests_per_minute, short_code_lookups_per_minute)) {}
+
+  /// GET /c/{code} per client address: a person types a code a few times, while someone guessing
+  /// the million codes needs 35 days for each live session at this pace.
+  static constexpr unsigned short_code_lookups_per_minute = 20;
 
   EdgePolicy policy;
   ConnectionCount connections;
@@ -170,6 +176,7 @@ struct Edge {
   OpenSessions open_sessions;
   RateLimiter create_limit;      ///< POST /sessions
   RateLimiter upload_url_limit;  ///< GET /upload-url
+  RateLimiter short_code_limit;  ///< GET /c/{code}
 };
 
 }  // namespace qr::local

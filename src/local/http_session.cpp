@@ -162,13 +162,17 @@ void HttpSession::api(Request req) {
   const bool keep = req.keep_alive();
   const bool creates = req.method() == http::verb::post && path == "/sessions";
   const bool claims = req.method() == http::verb::get && path == "/upload-url";
+  const bool looks_up = req.method() == http::verb::get && path.starts_with("/c/");
   const auto limited = [&](unsigned status, std::string message, unsigned retry_after) {
     auto res = error_json(status, message, v, keep);
     res.set(http::field::retry_after, std::to_string(retry_after));
     return reply(std::move(res));
   };
-  if (creates || claims) {
-    if (auto wait = (creates ? edge_->create_limit : edge_->upload_url_limit).take(source_ip_)) {
+  if (creates || claims || looks_up) {
+    auto& limit = creates  ? edge_->create_limit
+                  : claims ? edge_->upload_url_limit
+                           : edge_->short_code_limit;
+    if (auto wait = limit.take(source_ip_)) {
       state_->log.warn("rate limited", {{"path", path}, {"sourceIp", source_ip_}});
       return limited(429, "Too many requests; try again in " + std::to_string(*wait) + " s", *wait);
     }

@@ -123,6 +123,8 @@ std::string make_config_js(const ServerOptions& options, std::uint16_t port) {
   json::object config{{"apiBase", ""},
                       {"wsUrl", ""},
                       {"phoneUrl", options.public_url + "/phone.html"},
+                      // The short link a person types: {shortLinkBase}/c/483921 (GET /c/{code}).
+                      {"shortLinkBase", options.public_url},
                       {"maxUploadBytes", options.max_upload_bytes}};
   // When the phone cannot reach the public URL, the page's troubleshooting list names the other
   // addresses this computer has (a wildcard bind answers on all of them).
@@ -252,6 +254,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options) {
   shared->settings.max_upload_bytes = options.max_upload_bytes;
   shared->settings.session_ttl_seconds = options.session_ttl_seconds;
   shared->settings.upload_url_ttl_seconds = options.upload_url_ttl_seconds;
+  shared->settings.phone_page_url = options.public_url + "/phone.html";
   if (!options.save_dir.empty()) {
     auto folder = SaveDir::open(options.save_dir);
     if (!folder) return std::unexpected(folder.error());

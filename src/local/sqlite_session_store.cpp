@@ -43,18 +43,29 @@ CREATE TABLE IF NOT EXISTS sessions (
   max_uploads INTEGER NOT NULL DEFAULT 1,
   upload_count INTEGER NOT NULL DEFAULT 0,
   uploads TEXT,
-  uploader_token_hash TEXT
+  uploader_token_hash TEXT,
+  short_code TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sessions_by_connection ON sessions(ws_connection_id)
   WHERE ws_connection_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions(expires_at);
 )sql";
 
+// After add_missing_columns: a database from before short codes gets the column first.
+constexpr const char* short_code_index =
+    "CREATE INDEX IF NOT EXISTS sessions_by_short_code ON sessions(short_code, expires_at) "
+    "WHERE short_code IS NOT NULL";
+
 constexpr const char* columns =
     "session_id, status, created_at, expires_at, ws_connection_id, upload_key, completed_at, "
     "content_type, desktop_token_hash, ws_token_bound, upload_size, max_uploads, upload_count, "
-    "uploads, uploader_token_hash";
-constexpr const char* placeholders = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?";
+    "uploads, uploader_token_hash, short_code";
+constexpr const char* placeholders = "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16";
+// A new session is inserted only if no other live session has its short code (?16; ?3 is its
+// createdAt), in the one statement, so two creates cannot both take a code.
+constexpr const char* unless_code_taken =
+    " WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE short_code = ?16 AND expires_at > ?3 AND "
+    "session_id <> ?1)";
 
 // Columns added after the first release, for databases created before them (CREATE TABLE IF NOT
 // EXISTS leaves an existing table as it is).
@@ -63,6 +74,7 @@ constexpr const char* added_columns[][2] = {
     {"upload_count", "INTEGER NOT NULL DEFAULT 0"},
     {"uploads", "TEXT"},
     {"uploader_token_hash", "TEXT"},
+    {"short_code", "TEXT"},
 };
 
 Error sqlite_error(sqlite3* db, std::string_view what) {
@@ -196,6 +208,7 @@ Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(
   std::unique_ptr<SqliteSessionStore> store(new SqliteSessionStore(db, checkpoint_db));
   if (auto r = store->exec(schema); !r) return std::unexpected(r.error());
   if (auto r = store->add_missing_columns(); !r) return std::unexpected(r.error());
+  if (auto r = store->exec(short_code_index); !r) return std::unexpected(r.error());
   // A connection checkpoints only a WAL it has opened, and it opens it on its first read: until
   // then its wal_checkpoint does nothing and reports nothing.
   if (sqlite3_exec(checkpoint_db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr,
@@ -203,18 +216,21 @@ Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::open(
     return std::unexpected(sqlite_error(checkpoint_db, "read through the checkpoint connection"));
   sqlite3_wal_hook(db, &SqliteSessionStore::on_commit, store.get());
 
-  const std::string insert_sql =
-      std::string("INSERT INTO sessions (") + columns + ") VALUES (" + placeholders + ")";
+  const std::string insert_sql = std::string("INSERT INTO sessions (") + columns + ") SELECT " +
+                                 placeholders + unless_code_taken;
   const std::string replace_sql =
       std::string("REPLACE INTO sessions (") + columns + ") VALUES (" + placeholders + ")";
   const std::string select_sql =
       std::string("SELECT ") + columns + " FROM sessions WHERE session_id = ?";
   const std::string by_conn_sql =
       std::string("SELECT ") + columns + " FROM sessions WHERE ws_connection_id = ? LIMIT 1";
+  const std::string by_code_sql = std::string("SELECT ") + columns +
+                                  " FROM sessions WHERE short_code = ? AND expires_at > ? LIMIT 1";
   for (auto [sql, stmt] : {std::pair{&insert_sql, &store->insert_},
                            {&replace_sql, &store->replace_},
                            {&select_sql, &store->select_},
-                           {&by_conn_sql, &store->by_connection_}})
+                           {&by_conn_sql, &store->by_connection_},
+                           {&by_code_sql, &store->by_short_code_}})
     if (sqlite3_prepare_v3(db, sql->c_str(), -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr) !=
         SQLITE_OK)
       return std::unexpected(sqlite_error(db, "prepare"));
@@ -231,7 +247,8 @@ SqliteSessionStore::~SqliteSessionStore() {
   }
   checkpoint_wake_.notify_all();
   checkpointer_.join();
-  for (sqlite3_stmt* st : {insert_, replace_, select_, by_connection_}) sqlite3_finalize(st);
+  for (sqlite3_stmt* st : {insert_, replace_, select_, by_connection_, by_short_code_})
+    sqlite3_finalize(st);
   // A last full checkpoint so the next start finds a short WAL.
   sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
   sqlite3_close(checkpoint_db_);
@@ -362,10 +379,14 @@ Result<void> SqliteSessionStore::write_locked(const Session& s, bool insert) {
             s.uploads.empty() ? std::nullopt
                               : std::optional<std::string>(encode_upload_slots(s.uploads)));
   bind_text(st, 15, s.uploader_token_hash);
+  const std::string code = short_code_of(s.session_id);
+  sqlite3_bind_text(st, 16, code.data(), static_cast<int>(code.size()), SQLITE_TRANSIENT);
   const int rc = sqlite3_step(st);
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || (rc == SQLITE_CONSTRAINT && insert))
     return fail(ErrorCode::already_exists, s.session_id);
   if (rc != SQLITE_DONE) return std::unexpected(sqlite_error(db_, "write session"));
+  if (insert && sqlite3_changes(db_) == 0)
+    return fail(ErrorCode::condition_failed, "short code " + code + " taken: " + s.session_id);
   return {};
 }
 
@@ -422,6 +443,19 @@ Result<std::optional<Session>> SqliteSessionStore::find_by_connection(
   if (rc == SQLITE_ROW) return std::optional<Session>{read_row(by_connection_)};
   if (rc == SQLITE_DONE) return std::optional<Session>{};
   return std::unexpected(sqlite_error(db_, "find by connection"));
+}
+
+Result<std::optional<Session>> SqliteSessionStore::find_by_short_code(std::string_view code,
+                                                                      std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  StatementReset reset{by_short_code_};
+  sqlite3_bind_text(by_short_code_, 1, code.data(), static_cast<int>(code.size()),
+                    SQLITE_TRANSIENT);
+  sqlite3_bind_int64(by_short_code_, 2, now);
+  const int rc = sqlite3_step(by_short_code_);
+  if (rc == SQLITE_ROW) return std::optional<Session>{read_row(by_short_code_)};
+  if (rc == SQLITE_DONE) return std::optional<Session>{};
+  return std::unexpected(sqlite_error(db_, "find by short code"));
 }
 
 Result<std::vector<std::string>> SqliteSessionStore::sweep_expired(std::int64_t cutoff) {

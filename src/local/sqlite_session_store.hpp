@@ -31,6 +31,8 @@ class SqliteSessionStore final : public SessionStore {
   Result<Session> update(std::string_view session_id, const SessionUpdate& changes,
                          const UpdateCondition& condition) override;
   Result<std::optional<Session>> find_by_connection(std::string_view connection_id) override;
+  Result<std::optional<Session>> find_by_short_code(std::string_view code,
+                                                    std::int64_t now) override;
 
   /// Deletes sessions whose expiresAt is before `cutoff` and returns their ids.
   Result<std::vector<std::string>> sweep_expired(std::int64_t cutoff);
@@ -62,6 +64,7 @@ class SqliteSessionStore final : public SessionStore {
   sqlite3_stmt* replace_ = nullptr;
   sqlite3_stmt* select_ = nullptr;
   sqlite3_stmt* by_connection_ = nullptr;
+  sqlite3_stmt* by_short_code_ = nullptr;
 
   // Checkpoints run on their own connection and thread: a checkpoint fsyncs, and inside a
   // request (SQLite's automatic checkpoint) it stalled every request behind the store's mutex.

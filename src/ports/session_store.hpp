@@ -66,7 +66,8 @@ class SessionStore {
  public:
   virtual ~SessionStore() = default;
 
-  /// Stores a new session; already_exists if the id is taken.
+  /// Stores a new session; already_exists if the id is taken, condition_failed if a live session
+  /// (one whose expiresAt is after this one's createdAt) has the same short_code_of() its id.
   virtual Result<void> save(const Session& session) = 0;
 
   /// The session with this id, or nullopt if there is none. Strongly consistent: whatever a
@@ -85,6 +86,11 @@ class SessionStore {
   /// not_found if there is no such session, condition_failed if the condition does not hold.
   virtual Result<Session> update(std::string_view session_id, const SessionUpdate& changes,
                                  const UpdateCondition& condition) = 0;
+
+  /// The session whose short_code_of() is `code` and whose expiresAt is after `now`, or nullopt.
+  /// Strongly consistent: a phone types the code a moment after the desktop made it.
+  virtual Result<std::optional<Session>> find_by_short_code(std::string_view code,
+                                                            std::int64_t now) = 0;
 
   /// The session whose wsConnectionId is this connection, or nullopt.
   virtual Result<std::optional<Session>> find_by_connection(std::string_view connection_id) = 0;

@@ -39,7 +39,7 @@ PSEUDO = {
 # The settings each function's code reads beyond what Lambda itself sets (AWS_*).
 EXPECTED_ENV = {
     "HttpApiFunction": {"SESSIONS_TABLE_NAME", "UPLOAD_BUCKET_NAME", "MAX_UPLOAD_BYTES",
-                        "ALLOWED_CONTENT_TYPES"},
+                        "ALLOWED_CONTENT_TYPES", "PHONE_PAGE_URL"},
     "WebSocketEventFunction": {
         "SESSIONS_TABLE_NAME",
         "UPLOAD_BUCKET_NAME",

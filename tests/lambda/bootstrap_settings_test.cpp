@@ -41,6 +41,14 @@ TEST(BootstrapSettings, TheStacksAllowListAndSizeLimitAreRead) {
   EXPECT_EQ(settings->max_upload_bytes, 1048576u);
 }
 
+TEST(BootstrapSettings, ThePhonePageForTypedShortLinksIsRead) {
+  EXPECT_EQ(load_settings(env_of({}))->phone_page_url, "") << "unset: GET /c/{code} answers JSON";
+  auto settings =
+      load_settings(env_of({{"PHONE_PAGE_URL", "https://d111.cloudfront.net/phone.html"}}));
+  ASSERT_TRUE(settings) << settings.error().detail;
+  EXPECT_EQ(settings->phone_page_url, "https://d111.cloudfront.net/phone.html");
+}
+
 TEST(BootstrapSettings, AMalformedSettingIsNamed) {
   for (const auto& [name, value, detail] :
        std::vector<std::tuple<std::string, std::string, std::string>>{
@@ -49,7 +57,9 @@ TEST(BootstrapSettings, AMalformedSettingIsNamed) {
            {"ALLOWED_CONTENT_TYPES", ",",
             "malformed setting ALLOWED_CONTENT_TYPES: no image type given"},
            {"MAX_UPLOAD_BYTES", "lots", "malformed setting MAX_UPLOAD_BYTES: lots"},
-           {"MAX_UPLOAD_BYTES", "0", "malformed setting MAX_UPLOAD_BYTES: 0"}}) {
+           {"MAX_UPLOAD_BYTES", "0", "malformed setting MAX_UPLOAD_BYTES: 0"},
+           {"PHONE_PAGE_URL", "d111.cloudfront.net/phone.html",
+            "malformed setting PHONE_PAGE_URL: d111.cloudfront.net/phone.html"}}) {
     auto settings = load_settings(env_of({{name, value}}));
     ASSERT_FALSE(settings) << name << "=" << value;
     EXPECT_EQ(settings.error().code, ErrorCode::invalid_input);
@@ -62,7 +72,8 @@ TEST(BootstrapSettings, PrintEnvListsWhatEachFunctionReads) {
   const FunctionSpec ws{"qr-upload-websocket-event", true, &functions::websocket_event_handler};
   EXPECT_EQ(settings_read(http),
             (std::vector<std::string_view>{"SESSIONS_TABLE_NAME", "UPLOAD_BUCKET_NAME",
-                                           "MAX_UPLOAD_BYTES", "ALLOWED_CONTENT_TYPES"}));
+                                           "MAX_UPLOAD_BYTES", "ALLOWED_CONTENT_TYPES",
+                                           "PHONE_PAGE_URL"}));
   EXPECT_EQ(settings_read(ws), (std::vector<std::string_view>{
                                    "SESSIONS_TABLE_NAME", "UPLOAD_BUCKET_NAME", "WS_API_ENDPOINT",
                                    "MAX_UPLOAD_BYTES", "ALLOWED_CONTENT_TYPES"}));

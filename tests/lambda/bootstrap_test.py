@@ -205,11 +205,12 @@ class SettingsTest(unittest.TestCase):
             boot.stop()
 
     def test_print_env_names_every_setting_the_template_gives(self):
-        for kind, extra in (("http", []), ("ws", ["WS_API_ENDPOINT"])):
+        for kind, extra, last in (("http", [], ["PHONE_PAGE_URL"]),
+                                  ("ws", ["WS_API_ENDPOINT"], [])):
             out = subprocess.run([BINARIES[kind], "--print-env"], capture_output=True, text=True,
                                  check=True, env={"PATH": "/usr/bin:/bin"}).stdout.split()
             self.assertEqual(out, ["SESSIONS_TABLE_NAME", "UPLOAD_BUCKET_NAME"] + extra +
-                             ["MAX_UPLOAD_BYTES", "ALLOWED_CONTENT_TYPES"], kind)
+                             ["MAX_UPLOAD_BYTES", "ALLOWED_CONTENT_TYPES"] + last, kind)
 
 
 class InvocationErrorTest(unittest.TestCase):

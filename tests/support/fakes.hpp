@@ -44,8 +44,17 @@ class FakeSessionStore final : public SessionStore {
     if (auto e = faults.pop()) return std::unexpected(*e);
     if (sessions_.contains(session.session_id))
       return fail(ErrorCode::already_exists, session.session_id);
+    if (live_with_code(short_code_of(session.session_id), session.created_at))
+      return fail(ErrorCode::condition_failed, "short code taken: " + session.session_id);
     sessions_[session.session_id] = session;
+    by_code_[short_code_of(session.session_id)] = session.session_id;
     return {};
+  }
+  Result<std::optional<Session>> find_by_short_code(std::string_view code,
+                                                    std::int64_t now) override {
+    std::lock_guard lock(mutex_);
+    if (auto e = faults.pop()) return std::unexpected(*e);
+    return live_with_code(code, now);
   }
   Result<std::optional<Session>> get(std::string_view id) override {
     return get(id, Consistency::strong);
@@ -91,6 +100,7 @@ class FakeSessionStore final : public SessionStore {
   void put(const Session& s) {
     std::lock_guard lock(mutex_);
     sessions_[s.session_id] = s;
+    by_code_[short_code_of(s.session_id)] = s.session_id;
   }
   std::size_t size() {
     std::lock_guard lock(mutex_);
@@ -105,6 +115,16 @@ class FakeSessionStore final : public SessionStore {
   std::set<std::string> not_yet_replicated;
 
  private:
+  // The session that last took each code (an index, so a benchmark's growing map stays fast).
+  std::optional<Session> live_with_code(std::string_view code, std::int64_t now) const {
+    auto holder = by_code_.find(code);
+    if (holder == by_code_.end()) return std::nullopt;
+    auto it = sessions_.find(holder->second);
+    if (it == sessions_.end() || it->second.expires_at <= now) return std::nullopt;
+    return it->second;
+  }
+  std::map<std::string, std::string, std::less<>> by_code_;
+
   std::mutex mutex_;
   std::map<std::string, Session, std::less<>> sessions_;
 };

@@ -37,6 +37,9 @@ class ForwardingStore final : public SessionStore {
   Result<std::optional<Session>> find_by_connection(std::string_view c) override {
     return store_.find_by_connection(c);
   }
+  Result<std::optional<Session>> find_by_short_code(std::string_view c, std::int64_t now) override {
+    return store_.find_by_short_code(c, now);
+  }
 
  private:
   SessionStore& store_;
@@ -103,6 +106,43 @@ TYPED_TEST_P(SessionStoreContract, SaveOfExistingIdIsAlreadyExists) {
   ASSERT_FALSE(saved);
   EXPECT_EQ(saved.error().code, ErrorCode::already_exists);
   EXPECT_EQ((*this->store().get(contract_id))->status, SessionStatus::awaiting_scan);
+}
+
+// Two ids with the same first 8 hex digits have the same short code.
+TYPED_TEST_P(SessionStoreContract, ShortCodeFindsTheLiveSessionAndIsUniqueAmongLiveOnes) {
+  const std::string code = short_code_of(contract_id);
+  ASSERT_EQ(code, "996460") << "0x0f8e7d6c % 1000000";
+  auto none = this->store().find_by_short_code(code, 1'700'000'000);
+  ASSERT_TRUE(none) << none.error().detail;
+  EXPECT_FALSE(none->has_value());
+
+  const Session first = contract_session(contract_id);
+  ASSERT_TRUE(this->store().save(first));
+  auto found = this->store().find_by_short_code(code, first.created_at + 10);
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->session_id, contract_id);
+  EXPECT_FALSE(this->store()
+                   .find_by_short_code(short_code_of(contract_other), first.created_at)
+                   ->has_value());
+
+  // The same code while the first is live: refused, and nothing of the second is stored.
+  const std::string twin = "0f8e7d6c-0000-4000-8000-000000000000";
+  Session second = contract_session(twin);
+  second.created_at = first.expires_at - 1;
+  second.expires_at = second.created_at + 1800;
+  auto taken = this->store().save(second);
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code, ErrorCode::condition_failed);
+  EXPECT_FALSE(this->store().get(twin)->has_value());
+
+  // Once the first has expired, the code is free again; lookups then find only the live one.
+  EXPECT_FALSE(this->store().find_by_short_code(code, first.expires_at)->has_value());
+  second.created_at = first.expires_at;
+  second.expires_at = second.created_at + 1800;
+  ASSERT_TRUE(this->store().save(second));
+  auto now_second = this->store().find_by_short_code(code, second.created_at + 1);
+  ASSERT_TRUE(now_second && now_second->has_value());
+  EXPECT_EQ((*now_second)->session_id, twin);
 }
 
 TYPED_TEST_P(SessionStoreContract, UpdateOfMissingSessionIsNotFound) {
@@ -460,12 +500,13 @@ TYPED_TEST_P(SessionStoreContract, TenConcurrentCompletionsOnRoomForEightLeaveEx
 
 REGISTER_TYPED_TEST_SUITE_P(
     SessionStoreContract, GetOfMissingSessionIsEmpty, SaveThenGetRoundTripsEveryField,
-    SaveOfExistingIdIsAlreadyExists, UpdateOfMissingSessionIsNotFound,
-    UpdateAppliesChangesAndReturnsTheNewRecord, StatusConditionRejectsCompletedToUploadRequested,
-    UploadKeyConditionGuardsCompletion, ConnectionIsFoundSetAndRemoved,
-    TokenlessConnectionCannotDisplaceTokenBoundOne, MultiPhotoFieldsRoundTripInIssueOrder,
-    PutSlotAddsANewSlotOrReplacesTheOneWithItsKey, SlotAndCountConditionsGuardACompletion,
-    OnlyTheFirstPhoneClaimsTheSession, NotificationFieldsRoundTripAndAnUntoldSlotIsTakenOverOnce,
+    SaveOfExistingIdIsAlreadyExists, ShortCodeFindsTheLiveSessionAndIsUniqueAmongLiveOnes,
+    UpdateOfMissingSessionIsNotFound, UpdateAppliesChangesAndReturnsTheNewRecord,
+    StatusConditionRejectsCompletedToUploadRequested, UploadKeyConditionGuardsCompletion,
+    ConnectionIsFoundSetAndRemoved, TokenlessConnectionCannotDisplaceTokenBoundOne,
+    MultiPhotoFieldsRoundTripInIssueOrder, PutSlotAddsANewSlotOrReplacesTheOneWithItsKey,
+    SlotAndCountConditionsGuardACompletion, OnlyTheFirstPhoneClaimsTheSession,
+    NotificationFieldsRoundTripAndAnUntoldSlotIsTakenOverOnce,
     TenConcurrentCompletionsOnRoomForEightLeaveExactlyEight);
 
 }  // namespace qr::testing

@@ -279,6 +279,9 @@ class StaleReadStore final : public SessionStore {
   Result<std::optional<Session>> find_by_connection(std::string_view c) override {
     return real_.find_by_connection(c);
   }
+  Result<std::optional<Session>> find_by_short_code(std::string_view c, std::int64_t now) override {
+    return real_.find_by_short_code(c, now);
+  }
 
  private:
   FakeSessionStore& real_;
@@ -396,6 +399,9 @@ class ThrowingStore final : public SessionStore {
     throw std::runtime_error("boom");
   }
   Result<std::optional<Session>> find_by_connection(std::string_view) override {
+    throw std::runtime_error("boom");
+  }
+  Result<std::optional<Session>> find_by_short_code(std::string_view, std::int64_t) override {
     throw std::runtime_error("boom");
   }
 };

@@ -129,6 +129,9 @@ class ThrowingSessions final : public SessionStore {
   Result<std::optional<Session>> find_by_connection(std::string_view) override {
     throw std::runtime_error("boom");
   }
+  Result<std::optional<Session>> find_by_short_code(std::string_view, std::int64_t) override {
+    throw std::runtime_error("boom");
+  }
 };
 
 TEST_F(Metrics, ServerErrorsCountsEveryFiveHundredOfBothRoutersAndNothingElse) {

@@ -553,6 +553,34 @@ describe('GET /upload-url rate limit', () => {
   });
 });
 
+describe('GET /c/{code}: the typed short code', () => {
+  const server = serverFor({});
+
+  test('a code finds its session (JSON for fetch, a redirect for a typed link) and guessing is rate-limited', async () => {
+    const session = await createSession(server);
+    assert.match(session.shortCode, /^\d{6}$/);
+    const found = await fetch(`${server.base}/c/${session.shortCode}`, { headers: { accept: 'application/json' } });
+    assert.equal(found.status, 200);
+    assert.equal((await json(found)).sessionId, session.sessionId);
+    const typed = await fetch(`${server.base}/c/${session.shortCode}`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    assert.equal(typed.status, 302);
+    assert.equal(typed.headers.get('location'), `${server.base}/phone.html?sessionId=${session.sessionId}`);
+    // 20 lookups a minute per address (two were just spent): the rest of a run of 25 wrong
+    // guesses is refused with Retry-After, and the refusal is logged.
+    const statuses = [];
+    for (let i = 0; i < 25; i++) {
+      const guess = String((Number(session.shortCode) + 1 + i) % 1_000_000).padStart(6, '0');
+      const res = await fetch(`${server.base}/c/${guess}`);
+      statuses.push(res.status);
+      if (res.status === 429) assert.ok(Number(res.headers.get('retry-after')) > 0);
+      else await res.arrayBuffer();
+    }
+    assert.deepEqual(new Set(statuses), new Set([404, 429]), statuses.join());
+    assert.ok(statuses.filter((s) => s === 404).length <= 19, statuses.join());
+    assert.ok(server.logs.some((l) => l.message === 'rate limited' && l.path.startsWith('/c/')));
+  });
+});
+
 describe('out of space', () => {
   test('below the free-space floor an upload is refused with 507 before a byte is written, and logged', async () => {
     const server = await startServer({ args: ['--min-free-bytes', String(2 ** 60)] });
