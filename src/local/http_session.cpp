@@ -139,6 +139,18 @@ void HttpSession::dispatch(Request req) {
   const std::string_view path = target_path(req.target());
   const bool keep = req.keep_alive();
   if (functions::is_http_api_path(path)) return api(std::move(req));
+  // The preflight of a page on an --allowed-origin that PUTs to a signed URL, as the bucket's
+  // CORS rules answer it on AWS (the origin itself was checked with the header).
+  if (path.starts_with(DiskObjectStore::url_prefix) && req.method() == http::verb::options) {
+    StringResponse res{http::status::no_content, req.version()};
+    res.set(http::field::access_control_allow_origin, edge_->policy.allow_origin(origin_, host_));
+    res.set(http::field::access_control_allow_methods, "GET, PUT, HEAD");
+    res.set(http::field::access_control_allow_headers, "Content-Type");
+    res.set(http::field::access_control_max_age, "600");
+    res.keep_alive(keep);
+    res.prepare_payload();
+    return reply(std::move(res));
+  }
   if (req.method() != http::verb::get && req.method() != http::verb::head)
     return reply(error_json(405, "Method Not Allowed", req.version(), keep));
   if (path.starts_with(DiskObjectStore::url_prefix)) return download(req);
