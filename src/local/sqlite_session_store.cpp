@@ -473,6 +473,22 @@ Result<std::vector<std::string>> SqliteSessionStore::sweep_expired(std::int64_t 
   return ids;
 }
 
+Result<std::vector<std::int64_t>> SqliteSessionStore::live_expiries(std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT expires_at FROM sessions WHERE expires_at > ? ORDER BY expires_at",
+                         -1, &st, nullptr) != SQLITE_OK)
+    return std::unexpected(sqlite_error(db_, "prepare live sessions"));
+  sqlite3_bind_int64(st, 1, now);
+  std::vector<std::int64_t> expiries;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) expiries.push_back(sqlite3_column_int64(st, 0));
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return std::unexpected(sqlite_error(db_, "read live sessions"));
+  return expiries;
+}
+
 Result<void> SqliteSessionStore::clear_connections() {
   std::lock_guard lock(mutex_);
   return exec(

@@ -37,6 +37,9 @@ class SqliteSessionStore final : public SessionStore {
   /// Deletes sessions whose expiresAt is before `cutoff` and returns their ids.
   Result<std::vector<std::string>> sweep_expired(std::int64_t cutoff);
 
+  /// The expiresAt of every session still open at `now`, soonest first.
+  Result<std::vector<std::int64_t>> live_expiries(std::int64_t now);
+
   /// Clears every connection id: after a restart no WebSocket from before is alive.
   Result<void> clear_connections();
 

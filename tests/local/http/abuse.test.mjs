@@ -541,6 +541,26 @@ describe('limits per session and per client', () => {
   });
 });
 
+describe('open sessions across a restart', () => {
+  test('a restart does not reset the cap: the sessions a previous run left open still count', async () => {
+    const args = ['--max-open-sessions', '2'];
+    const first = await startServer({ args });
+    let second;
+    try {
+      await createSession(first);
+      await createSession(first);
+      await first.stop();
+      second = await startServer({ dataDir: first.dataDir, args });
+      const full = await fetch(`${second.base}/sessions`, { method: 'POST' });
+      assert.equal(full.status, 503, 'the two from before the restart fill the cap');
+      assert.ok(Number(full.headers.get('retry-after')) > 1700, 'they expire in about 30 minutes');
+    } finally {
+      await first.stop();
+      if (second) await second.stop();
+    }
+  });
+});
+
 describe('GET /upload-url rate limit', () => {
   const server = serverFor({ args: ['--rate-limit', '3'] });
 
