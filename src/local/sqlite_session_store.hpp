@@ -4,11 +4,14 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "ports/session_store.hpp"
@@ -59,6 +62,9 @@ class SqliteSessionStore final : public SessionStore {
   Result<std::optional<Session>> get_locked(std::string_view session_id);
   Result<void> write_locked(const Session& session, bool insert);
   Result<void> add_missing_columns();
+  Result<void> load_short_codes();
+  void hold_code(const std::string& session_id, std::int64_t expires_at);
+  void forget_codes_lapsed_by(std::int64_t now);
   Result<void> exec(const char* sql);
 
   std::mutex mutex_;
@@ -67,7 +73,14 @@ class SqliteSessionStore final : public SessionStore {
   sqlite3_stmt* replace_ = nullptr;
   sqlite3_stmt* select_ = nullptr;
   sqlite3_stmt* by_connection_ = nullptr;
-  sqlite3_stmt* by_short_code_ = nullptr;
+
+  // Short code -> the live session holding it, and the codes in the order they lapse.
+  struct CodeHolder {
+    std::string session_id;
+    std::int64_t expires_at = 0;
+  };
+  std::unordered_map<std::string, CodeHolder> codes_;
+  std::deque<std::pair<std::int64_t, std::string>> code_expiries_;
 
   // Checkpoints run on their own connection and thread: a checkpoint fsyncs, and inside a
   // request (SQLite's automatic checkpoint) it stalled every request behind the store's mutex.

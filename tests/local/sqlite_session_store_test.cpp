@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <ctime>
 #include <filesystem>
 #include <thread>
 
@@ -47,6 +48,40 @@ TEST(SqliteSessionStore, SessionsSurviveReopeningTheFile) {
   auto got = (*again)->get(s.session_id);
   ASSERT_TRUE(got && got->has_value());
   EXPECT_EQ(**got, s);
+}
+
+// Short codes are held in memory (no index): a restart reads back the ones still live.
+TEST(SqliteSessionStore, LiveShortCodesSurviveReopeningTheFile) {
+  const auto path = fresh_dir() / "sessions.db";
+  const std::int64_t now = std::time(nullptr);
+  Session live = testing::contract_session("0f8e7d6c-5b4a-4938-8271-605f4e3d2c1b");
+  live.created_at = now;
+  live.expires_at = now + 1800;
+  Session lapsed = testing::contract_session("11111111-2222-4333-8444-555555555555");
+  lapsed.created_at = now - 3600;
+  lapsed.expires_at = now - 1800;
+  {
+    auto store = SqliteSessionStore::open(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->save(live));
+    ASSERT_TRUE((*store)->save(lapsed));
+  }
+  auto again = SqliteSessionStore::open(path);
+  ASSERT_TRUE(again) << again.error().detail;
+  auto found = (*again)->find_by_short_code(short_code_of(live.session_id), now);
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->session_id, live.session_id);
+  Session twin = testing::contract_session("0f8e7d6c-0000-4000-8000-000000000000");
+  twin.created_at = now;
+  twin.expires_at = now + 1800;
+  auto taken = (*again)->save(twin);
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code, ErrorCode::condition_failed);
+  EXPECT_FALSE((*again)->find_by_short_code(short_code_of(lapsed.session_id), now)->has_value());
+  Session lapsed_twin = testing::contract_session("11111111-0000-4000-8000-000000000000");
+  lapsed_twin.created_at = now;
+  lapsed_twin.expires_at = now + 1800;
+  EXPECT_TRUE((*again)->save(lapsed_twin)) << "a lapsed session's code is free";
 }
 
 TEST(SqliteSessionStore, UsesWriteAheadLogging) {
