@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/session.hpp"
 #include "functions/http_api_handler.hpp"
 #include "functions/websocket_event_handler.hpp"
 
@@ -48,7 +49,8 @@ Result<LocalDesktop> open_local_desktop(SharedState& state, int max_uploads,
                                     connect_event(connection_id, state.new_id(), target));
   if (connected.status != 200)
     return fail(ErrorCode::internal, "cannot listen to the session: " + connected.body);
-  return LocalDesktop{session_id, state.options.public_url + "/phone.html?sessionId=" + session_id};
+  return LocalDesktop{session_id, state.options.public_url + "/phone.html?sessionId=" + session_id,
+                      state.options.public_url + "/c/" + short_code_of(session_id)};
 }
 
 }  // namespace qr::local

@@ -237,7 +237,12 @@ int receive_command(std::span<char* const> args) {
   const fs::path folder = fs::absolute(options.save_dir, ec);
   std::string banner = "\nScan this with your phone to send photos to " + folder.string() + ":\n\n";
   banner += render_terminal_qr(qr_modules(desktop->phone_url), invert);
-  banner += "\n  " + desktop->phone_url + "\n\nThe phone must be on the same network. ";
+  banner += "\n  " + desktop->phone_url + "\n\n";
+  // Typed into the phone's address bar without the scheme, as the desktop page shows it.
+  const auto scheme_end = desktop->short_link.find("://");
+  banner += "No camera? On the phone, open " +
+            desktop->short_link.substr(scheme_end == std::string::npos ? 0 : scheme_end + 3) +
+            "\n\nThe phone must be on the same network. ";
   banner += count > 0 ? "Waiting for " + std::to_string(count) + " photo" + (count > 1 ? "s" : "") +
                             "; Ctrl-C to stop.\n\n"
                       : std::string("Ctrl-C to stop.\n\n");

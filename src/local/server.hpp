@@ -53,6 +53,7 @@ struct ServerOptions {
 struct LocalDesktop {
   std::string session_id;
   std::string phone_url;
+  std::string short_link;  ///< {public URL}/c/{shortCode}: what a person types on the phone
 };
 
 /// A running server. Construct with start(), then run() until stop().

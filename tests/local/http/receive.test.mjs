@@ -108,6 +108,11 @@ test('receive prints a QR code a phone reads, saves three photos by name and exi
     const url = new URL(decoded.data);
     const base = url.origin;
     const sessionId = url.searchParams.get('sessionId');
+    // The typed fallback: a short link without the scheme, leading to the same session.
+    const typed = run.screen.match(/No camera\? On the phone, open (127\.0\.0\.1:\d+\/c\/\d{6})\r?\n/)[1];
+    const lookup = await fetch(`http://${typed}`, { headers: { accept: 'application/json' } });
+    assert.equal(lookup.status, 200);
+    assert.equal((await lookup.json()).sessionId, sessionId);
     const photos = [
       { name: 'IMG_4821.JPG', type: 'image/jpeg', bytes: jpeg(300_000) },
       { name: 'Sommer am See.png', type: 'image/png', bytes: png(120_000) },
