@@ -32,6 +32,7 @@ struct World {
   handlers::Context ctx{sessions, objects, notifier, clock, random, log, settings};
 
   World() {
+    settings.phone_page_url = "http://192.168.1.20:8080/phone.html";  // GET /c/{code} redirects
     Session s;
     s.session_id = std::string(known_session);
     s.status = SessionStatus::awaiting_scan;

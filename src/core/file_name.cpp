@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/ascii.hpp"
+#include "core/utf8.hpp"
 
 namespace qr {
 namespace {
@@ -16,42 +17,18 @@ struct Char {
   std::string_view bytes;
 };
 
-// Decodes `text`, dropping every byte that does not start a well-formed, shortest-form sequence
-// of a scalar value (no surrogates, nothing above U+10FFFF).
+// Decodes `text`, dropping every byte that does not start a well-formed sequence (core/utf8).
 std::vector<Char> decode_utf8(std::string_view text) {
   std::vector<Char> out;
   std::size_t i = 0;
   while (i < text.size()) {
-    const auto b0 = static_cast<unsigned char>(text[i]);
-    std::size_t length = 0;
-    char32_t code = 0;
-    if (b0 < 0x80) {
-      length = 1;
-      code = b0;
-    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
-      length = 2;
-      code = b0 & 0x1F;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      length = 3;
-      code = b0 & 0x0F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      length = 4;
-      code = b0 & 0x07;
-    }
-    bool ok = length > 0 && i + length <= text.size();
-    for (std::size_t k = 1; ok && k < length; ++k) {
-      const auto b = static_cast<unsigned char>(text[i + k]);
-      if ((b & 0xC0) != 0x80) ok = false;
-      code = (code << 6) | (b & 0x3F);
-    }
-    if (ok && ((length == 3 && code < 0x800) || (length == 4 && code < 0x10000) ||
-               (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF))
-      ok = false;
-    if (!ok) {
+    const std::size_t length = utf8_sequence_length(text.substr(i));
+    if (length == 0) {
       ++i;  // not UTF-8: drop the byte and resynchronise on the next
       continue;
     }
-    out.push_back({code, text.substr(i, length)});
+    const std::string_view bytes = text.substr(i, length);
+    out.push_back({utf8_code_point(bytes), bytes});
     i += length;
   }
   return out;

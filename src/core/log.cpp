@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 
+#include "core/utf8.hpp"
+
 namespace qr {
 namespace {
 
@@ -23,33 +25,6 @@ const char* level_name(LogLevel level) {
   return "INFO";
 }
 
-// The length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlong forms,
-// no surrogates, nothing past U+10FFFF), or 0 if there is none.
-std::size_t utf8_sequence(std::string_view s) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char b0 = byte(0);
-  if (b0 < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
-  if (b0 >= 0xc2 && b0 <= 0xdf) {
-    n = 2;
-  } else if (b0 >= 0xe0 && b0 <= 0xef) {
-    n = 3;
-    if (b0 == 0xe0) lo = 0xa0;
-    if (b0 == 0xed) hi = 0x9f;
-  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
-    n = 4;
-    if (b0 == 0xf0) lo = 0x90;
-    if (b0 == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (s.size() < n || byte(1) < lo || byte(1) > hi) return 0;
-  for (std::size_t i = 2; i < n; ++i)
-    if (byte(i) < 0x80 || byte(i) > 0xbf) return 0;
-  return n;
-}
-
 // Log lines are read as UTF-8 (CloudWatch, jq): bytes a client sent in a key or a header are
 // copied into JSON strings as they are, so each ill-formed sequence becomes U+FFFD. Only string
 // contents can hold such bytes, so the line stays valid JSON.
@@ -61,7 +36,7 @@ std::string valid_utf8(std::string line) {
   out.reserve(line.size() + 16);
   const std::string_view rest(line);
   while (i < line.size()) {
-    if (const std::size_t n = utf8_sequence(rest.substr(i))) {
+    if (const std::size_t n = utf8_sequence_length(rest.substr(i))) {
       out.append(rest.substr(i, n));
       i += n;
     } else {
