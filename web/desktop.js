@@ -197,6 +197,8 @@
     ui.linkBox.hidden = false;
   }
 
+  function hostedOnline() { return !raw.shortLinkBase; }
+
   function isLocalOnly(url) {
     try {
       var host = new URL(url).hostname;
@@ -214,6 +216,9 @@
     var local = isLocalOnly(url);
     ui.lanHint.hidden = !local;
     ui.reachLine.hidden = local;
+    // Pages served from the internet (AWS: no shortLinkBase) need no shared network, and the
+    // troubleshooting list about Wi-Fi, this computer's firewall and its addresses does not apply.
+    if (hostedOnline()) ui.reachLine.firstChild.textContent = 'Your phone needs an internet connection to open ';
     try {
       var u = new URL(url);
       ui.reachAddress.textContent = u.host;
@@ -932,7 +937,7 @@
     state.tickTimer = setInterval(tick, 1000);
     var current = state;
     state.helpTimer = setTimeout(function () {
-      if (current !== state || current.phoneConnected || current.done) return;
+      if (current !== state || current.phoneConnected || current.done || hostedOnline()) return;
       ui.help.hidden = false;
       ui.help.open = true;
     }, HELP_AFTER_MS);

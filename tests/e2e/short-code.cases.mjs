@@ -203,6 +203,9 @@ test('pages and API on different origins (AWS): the desktop says which page to o
     assert.equal((await desktop.textContent('#type-line')).replace(/\s+/g, ' ').trim(),
       `No camera app? On your phone, open ${host}/phone.html and type the code ${grouped(code)}`);
     assert.equal(await desktop.textContent('#computer-code'), grouped(code));
+    // No shared Wi-Fi is needed when the pages are on the internet.
+    assert.equal((await desktop.textContent('#reach-line')).replace(/\s+/g, ' ').trim(),
+      `Your phone needs an internet connection to open ${host}.`);
 
     // What that says to do works.
     const phone = (await openContext(t, 'phone', { kind: 'phone' })).page;
