@@ -293,12 +293,22 @@ TEST(DynamoDbRequests, UpdateClearsConnectionWithRemoveAndChecksConditions) {
 TEST(DynamoDbRequests, SaveLeavesOutAbsentConnection) {
   DdbHarness h;
   h.http->push_response(200, "{}");
+  h.http->push_response(200, "{}");
   qr::Session s;
   s.session_id = "id";
   s.created_at = 1;
   s.expires_at = 1801;
   ASSERT_TRUE(h.store->save(s));
-  const auto req = h.body(0);
+  // First the short code's item ("id" reads as hex 0xd: code 000013), taken only if no live
+  // session holds it; then the session.
+  const auto code = h.body(0);
+  EXPECT_EQ(code.at("Item").as_object().at("sessionId").as_object().at("S").as_string(),
+            "code#000013");
+  EXPECT_EQ(code.at("Item").as_object().at("codeFor").as_object().at("S").as_string(), "id");
+  EXPECT_EQ(code.at("Item").as_object().at("expiresAt").as_object().at("N").as_string(), "1801");
+  EXPECT_EQ(code.at("ConditionExpression").as_string(),
+            "attribute_not_exists(sessionId) OR expiresAt <= :created OR codeFor = :id");
+  const auto req = h.body(1);
   EXPECT_FALSE(req.at("Item").as_object().contains("wsConnectionId"));
   EXPECT_EQ(req.at("Item").as_object().at("expiresAt").as_object().at("N").as_string(), "1801");
   EXPECT_EQ(req.at("ConditionExpression").as_string(), "attribute_not_exists(sessionId)");
