@@ -76,6 +76,8 @@
   }
 
   var RESTART = 'On your computer, press “New code” and scan the new code.';
+  // On a dead-end screen, which offers "Type a new code" under it.
+  var RESTART_OR_TYPE = 'On your computer, press “New code”, then scan it or type its 6 digits.';
 
   function unavailable(title, message) {
     over = true;
@@ -87,7 +89,7 @@
     releaseWakeLock();
   }
   function showExpired() {
-    unavailable('This code has expired', 'It can no longer be used to send photos. ' + RESTART);
+    unavailable('This code has expired', 'It can no longer be used to send photos. ' + RESTART_OR_TYPE);
   }
   function showClaimed() {
     unavailable('Another phone is using this code',
@@ -99,7 +101,7 @@
       unavailable('Your computer has all the photos',
         'Your computer has finished with this code. To send more photos, press “New code” on your computer and scan it.');
     } else {
-      unavailable('This code has already been used', 'It can\'t take any more photos. ' + RESTART);
+      unavailable('This code has already been used', 'It can\'t take any more photos. ' + RESTART_OR_TYPE);
     }
   }
 
@@ -111,7 +113,7 @@
     if (/already completed/i.test(message)) { showFinished(); return true; }
     if (/not found|invalid sessionid/i.test(message)) {
       unavailable('This code is not known',
-        'Your computer doesn\'t know this code: it may have been replaced by a new one. ' + RESTART);
+        'Your computer doesn\'t know this code: it may have been replaced by a new one. ' + RESTART_OR_TYPE);
       return true;
     }
     return false;

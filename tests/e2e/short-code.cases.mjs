@@ -175,6 +175,13 @@ test('short link of a code no computer shows: the phone page says so, with the c
     await phone.locator('#code-error').waitFor({ state: 'visible' });
     assert.match(await phone.textContent('#code-error'), /A code has 6 digits/);
 
+    // A dead end (a link to a session this computer does not know) offers the form for a new code.
+    await phone.goto(`${server.url}/phone.html?sessionId=00000000-0000-4000-8000-000000000000`);
+    await phone.locator('#unavailable').waitFor({ state: 'visible' });
+    await phone.click('#type-instead');
+    await phone.locator('#enter').waitFor({ state: 'visible' });
+    assert.equal(await phone.inputValue('#code-input'), '');
+
     // The one code that does exist, typed in the same form, works.
     await phone.fill('#code-input', probe.shortCode);
     await phone.press('#code-input', 'Enter');
