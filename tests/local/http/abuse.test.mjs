@@ -10,117 +10,19 @@
 // raw connection has a deadline.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import WebSocket from 'ws';
-import { once, waitFor } from './harness.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const BIN = path.resolve(process.env.QR_UPLOAD_BIN ?? path.join(here, '../../../build/src/local/qr-upload'));
+import { BIN, once, runToExit, startServer, tempDir, waitFor } from './harness.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-const tempDirs = [];
-function tempDir() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qr-upload-abuse-'));
-  tempDirs.push(dir);
-  return dir;
-}
-
-const children = new Set();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function runToExit(args, timeoutMs = 10_000) {
-  const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  try {
-    const { args: [code, signal] } = await once(child, ['close'], timeoutMs, `${BIN} to exit`);
-    return { code, signal, stdout, stderr };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    children.delete(child);
-  }
-}
-
-/**
- * Starts `qr-upload serve` on a kernel-chosen loopback port and waits for its "listening" line.
- * `umask` (octal string) runs it under that umask. Returns {base, port, dataDir, logs, raw, stop()}.
- */
-async function startServer({ dataDir = path.join(tempDir(), 'data'), args = [], umask, env = {} } = {}) {
-  const argv = ['serve', '--port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir, ...args];
-  const child = umask
-    ? spawn('sh', ['-c', `umask ${umask} && exec "$0" "$@"`, BIN, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
-    : spawn(BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  children.add(child);
-  const logs = [];
-  const raw = [];
-  let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
-  child.stdout.on('data', (d) => raw.push(d));
-  const lines = readline.createInterface({ input: child.stdout });
-  let listening;
-  const ready = new Promise((resolve, reject) => {
-    lines.on('line', (line) => {
-      let entry;
-      try { entry = JSON.parse(line); } catch { return; }
-      logs.push(entry);
-      if (entry.message === 'listening' && !listening) {
-        listening = entry;
-        resolve(entry);
-      }
-    });
-    child.on('exit', (code, signal) => {
-      if (!listening) reject(new Error(`qr-upload exited (code ${code}, signal ${signal}) before listening: ${stderr}`));
-    });
-  });
-  let timer;
-  try {
-    await Promise.race([ready, new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`qr-upload did not say "listening" within 10 s: ${stderr}`)), 10_000);
-    })]);
-  } catch (e) {
-    child.kill('SIGKILL');
-    children.delete(child);
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
-  return {
-    base: listening.url.replace(/\/+$/, ''),
-    port: listening.port,
-    dataDir,
-    logs,
-    raw,
-    stderr: () => stderr,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, ['exit'], 10_000, 'qr-upload to exit after SIGTERM');
-      child.kill('SIGTERM');
-      try {
-        await exited;
-      } finally {
-        children.delete(child);
-      }
-    },
-  };
-}
 
 function serverFor(options) {
   const holder = {};

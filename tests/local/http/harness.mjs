@@ -84,16 +84,22 @@ export async function runToExit(args, timeoutMs = 10_000) {
 
 /**
  * Starts `qr-upload serve` on a kernel-chosen (or the given) loopback port and waits for its
- * "listening" line. Returns {base, port, dataDir, logs, stderr(), stop()}.
+ * "listening" line. Returns {base, port, dataDir, logs, raw, stderr(), stop()}: `raw` holds
+ * stdout's chunks as they came. `umask` (an octal string) runs the server under that umask;
+ * `env` is added to its environment.
  */
-export async function startServer({ dataDir = path.join(tempDir(), 'data'), port = 0, args = [] } = {}) {
-  const child = spawn(BIN, ['serve', '--port', String(port), '--bind', '127.0.0.1',
-                            '--data-dir', dataDir, ...args],
-                      { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startServer({ dataDir = path.join(tempDir(), 'data'), port = 0, args = [], umask, env = {} } = {}) {
+  const argv = ['serve', '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir, ...args];
+  const options = { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } };
+  const child = umask
+    ? spawn('sh', ['-c', `umask ${umask} && exec "$0" "$@"`, BIN, ...argv], options)
+    : spawn(BIN, argv, options);
   children.add(child);
   const logs = [];
+  const raw = [];
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d) => raw.push(d));
   const lines = readline.createInterface({ input: child.stdout });
   let listening;
   const ready = new Promise((resolve, reject) => {
@@ -129,6 +135,7 @@ export async function startServer({ dataDir = path.join(tempDir(), 'data'), port
     port: listening.port,
     dataDir,
     logs,
+    raw,
     child,
     stderr: () => stderr,
     /** SIGTERM, then waits for the exit; resolves {code, signal}. */
