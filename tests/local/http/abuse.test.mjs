@@ -8,7 +8,7 @@
 // Every server runs on a loopback port chosen by the kernel with a fresh data directory. Nothing
 // here sleeps for a fixed time: every wait polls a condition with a bound (waitFor), and every
 // raw connection has a deadline.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -17,64 +17,16 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import zlib from 'node:zlib';
 import WebSocket from 'ws';
-import { BIN, once, runToExit, startServer, tempDir, waitFor } from './harness.mjs';
+import {
+  BIN, json, makePng, once, runToExit, serverFor, startServer, tempDir, waitFor, wsUrl,
+} from './harness.mjs';
+
+// Incompressible pixels (abuse tests want real bytes to stream).
+const PNG = makePng(16, 16, 1, true);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-function serverFor(options) {
-  const holder = {};
-  before(async () => { Object.assign(holder, await startServer(options)); });
-  after(async () => { if (holder.stop) await holder.stop(); });
-  return holder;
-}
-
-// A minimal valid PNG.
-const crcTable = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const byte of buf) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type, data) {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
-function makePng(width = 16, height = 16) {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 6;
-  const raw = crypto.randomBytes(height * (1 + width * 4));
-  for (let y = 0; y < height; y++) raw[y * (1 + width * 4)] = 0;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-const PNG = makePng();
-
-async function json(res) {
-  const text = await res.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    assert.fail(`expected a JSON body, got ${res.status}: ${text}`);
-  }
-}
 
 async function createSession(server, headers = {}) {
   const res = await fetch(`${server.base}/sessions`, { method: 'POST', headers });
@@ -88,10 +40,6 @@ async function getUploadUrl(server, sessionId) {
   const body = await json(res);
   assert.equal(res.status, 200, `GET /upload-url: ${JSON.stringify(body)}`);
   return body;
-}
-
-function wsUrl(server, params) {
-  return `${server.base.replace(/^http/, 'ws')}/ws?${new URLSearchParams(params)}`;
 }
 
 /** Opens a WebSocket; resolves {ws} once open, or {status, body} when refused. */

@@ -7,87 +7,22 @@
 //
 // Every server runs on a loopback port chosen by the kernel with a fresh data directory. Nothing
 // here sleeps for a fixed time: every wait polls a condition with a bound (waitFor).
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import WebSocket from 'ws';
-import { BIN, once, runToExit, startServer, tempDir, waitFor } from './harness.mjs';
+import {
+  BIN, json, makePng, once, runToExit, serverFor, startServer, tempDir, waitFor, wsUrl,
+} from './harness.mjs';
+
+const PNG = makePng();
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** A server for a describe block: started before its tests, stopped after. */
-function serverFor(options) {
-  const holder = {};
-  before(async () => { Object.assign(holder, await startServer(options)); });
-  after(async () => { if (holder.stop) await holder.stop(); });
-  return holder;
-}
-
-// A minimal valid PNG (signature, IHDR, IDAT, IEND with CRCs), with varied pixels.
-const crcTable = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const byte of buf) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type, data) {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
-function makePng(width = 16, height = 16, seed = 1, noise = false) {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 6; // RGBA
-  const raw = Buffer.alloc(height * (1 + width * 4));
-  for (let y = 0; y < height; y++) {
-    const row = y * (1 + width * 4);
-    raw[row] = 0; // filter: none
-    for (let x = 0; x < width; x++) {
-      const p = row + 1 + x * 4;
-      raw[p] = (x * 16 + seed * 37) & 0xff;
-      raw[p + 1] = (y * 16 + seed * 11) & 0xff;
-      raw[p + 2] = (x * y + seed) & 0xff;
-      raw[p + 3] = 0xff;
-    }
-  }
-  if (noise) {
-    // Incompressible pixels, so the file is about width * height * 4 bytes.
-    const random = crypto.randomBytes(raw.length);
-    for (let i = 0; i < raw.length; i++) if (i % (1 + width * 4) !== 0) raw[i] = random[i];
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-const PNG = makePng();
-
-async function json(res) {
-  const text = await res.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    assert.fail(`expected a JSON body, got ${res.status}: ${text}`);
-  }
-}
 
 async function createSession(server) {
   const res = await fetch(`${server.base}/sessions`, { method: 'POST' });
@@ -160,10 +95,6 @@ async function refusedWebSocket(url) {
   await once(res, ['end', 'close', 'error'], 5000, 'the refusal body');
   req.destroy();
   return { status: res.statusCode, body };
-}
-
-function wsUrl(server, params) {
-  return `${server.base.replace(/^http/, 'ws')}/ws?${new URLSearchParams(params)}`;
 }
 
 /**
