@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,25 @@ inline void require(bool holds, const char* what) {
   if (holds) return;
   std::fprintf(stderr, "property violated: %s\n", what);
   std::abort();
+}
+
+/// The input as an event document, or nullopt when it is not JSON (Boost.JSON's own parser is
+/// not under test; what it produces is).
+inline std::optional<boost::json::value> parse_event(const std::uint8_t* data, std::size_t size) {
+  boost::system::error_code ec;
+  auto event = boost::json::parse(std::string_view(reinterpret_cast<const char*>(data), size), ec);
+  if (ec) return std::nullopt;
+  return event;
+}
+
+/// A router's answer is an object with an HTTP status as its statusCode; returns the object.
+inline const boost::json::object& require_answer(const boost::json::value& answer) {
+  const auto* doc = answer.if_object();
+  require(doc != nullptr, "the answer is an object");
+  const auto* status = doc->if_contains("statusCode");
+  require(status && status->is_int64() && status->get_int64() >= 100 && status->get_int64() <= 599,
+          "statusCode is an HTTP status");
+  return *doc;
 }
 
 }  // namespace qr::fuzz

@@ -7,20 +7,11 @@
 #include "functions/websocket_event_handler.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  namespace json = boost::json;
-  boost::system::error_code ec;
-  const json::value event =
-      json::parse(std::string_view(reinterpret_cast<const char*>(data), size), ec);
-  if (ec) return 0;
-  (void)qr::functions::parse_websocket_event(event);
-  (void)qr::functions::parse_s3_records(event);
+  const auto event = qr::fuzz::parse_event(data, size);
+  if (!event) return 0;
+  (void)qr::functions::parse_websocket_event(*event);
+  (void)qr::functions::parse_s3_records(*event);
   qr::fuzz::World world;
-  const json::value answer = qr::functions::websocket_event_handler(event, world.ctx);
-  const auto* doc = answer.if_object();
-  qr::fuzz::require(doc != nullptr, "the answer is an object");
-  const auto* status = doc->if_contains("statusCode");
-  qr::fuzz::require(
-      status && status->is_int64() && status->get_int64() >= 100 && status->get_int64() <= 599,
-      "statusCode is an HTTP status");
+  qr::fuzz::require_answer(qr::functions::websocket_event_handler(*event, world.ctx));
   return 0;
 }

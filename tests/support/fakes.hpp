@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -213,6 +214,24 @@ class FakeClock final : public Clock {
 
  private:
   std::chrono::system_clock::time_point now_;
+};
+
+/// A SessionStore whose every call throws, for the routers' catch-all (a 500, never a crash).
+class ThrowingSessionStore final : public SessionStore {
+ public:
+  Result<void> save(const Session&) override { throw std::runtime_error("boom"); }
+  Result<std::optional<Session>> get(std::string_view) override {
+    throw std::runtime_error("boom");
+  }
+  Result<Session> update(std::string_view, const SessionUpdate&, const UpdateCondition&) override {
+    throw std::runtime_error("boom");
+  }
+  Result<std::optional<Session>> find_by_connection(std::string_view) override {
+    throw std::runtime_error("boom");
+  }
+  Result<std::optional<Session>> find_by_short_code(std::string_view, std::int64_t) override {
+    throw std::runtime_error("boom");
+  }
 };
 
 /// Deterministic bytes (a counter), so tests can predict ids. Never used outside tests.

@@ -388,26 +388,8 @@ TEST_F(HttpApiHandler, RealSamplesRouteToNotFound) {
   EXPECT_EQ(log.request_id(), "LV7fzho-PHcEJPw=") << "requestId from the first event is logged";
 }
 
-// A store that throws: the router's catch-all must turn it into a 500.
-class ThrowingStore final : public SessionStore {
- public:
-  Result<void> save(const Session&) override { throw std::runtime_error("boom"); }
-  Result<std::optional<Session>> get(std::string_view) override {
-    throw std::runtime_error("boom");
-  }
-  Result<Session> update(std::string_view, const SessionUpdate&, const UpdateCondition&) override {
-    throw std::runtime_error("boom");
-  }
-  Result<std::optional<Session>> find_by_connection(std::string_view) override {
-    throw std::runtime_error("boom");
-  }
-  Result<std::optional<Session>> find_by_short_code(std::string_view, std::int64_t) override {
-    throw std::runtime_error("boom");
-  }
-};
-
 TEST_F(HttpApiHandler, AnExceptionBecomesA500) {
-  ThrowingStore throwing;
+  ThrowingSessionStore throwing;
   handlers::Context t{throwing, objects, notifier, clock, random, log, settings};
   auto r = functions::http_api_handler(http_event("POST", "/sessions"), t).as_object();
   EXPECT_EQ(status(r), 500);

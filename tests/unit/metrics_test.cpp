@@ -116,24 +116,6 @@ TEST_F(Metrics, SessionDurationSecondsWhenTheLastPhotoArrivesOrTheDesktopEndsIt)
   EXPECT_EQ(values("SessionDurationSeconds", "Seconds"), (Counts{42, 90}));
 }
 
-// A store whose every call throws: the router's catch-all answers 500.
-class ThrowingSessions final : public SessionStore {
- public:
-  Result<void> save(const Session&) override { throw std::runtime_error("boom"); }
-  Result<std::optional<Session>> get(std::string_view) override {
-    throw std::runtime_error("boom");
-  }
-  Result<Session> update(std::string_view, const SessionUpdate&, const UpdateCondition&) override {
-    throw std::runtime_error("boom");
-  }
-  Result<std::optional<Session>> find_by_connection(std::string_view) override {
-    throw std::runtime_error("boom");
-  }
-  Result<std::optional<Session>> find_by_short_code(std::string_view, std::int64_t) override {
-    throw std::runtime_error("boom");
-  }
-};
-
 TEST_F(Metrics, ServerErrorsCountsEveryFiveHundredOfBothRoutersAndNothingElse) {
   auto [id, token] = create();
   EXPECT_EQ(status(call_http(http_event("GET", "/sessions/" + id))), 200);
@@ -153,7 +135,7 @@ TEST_F(Metrics, ServerErrorsCountsEveryFiveHundredOfBothRoutersAndNothingElse) {
   EXPECT_EQ(status(call_ws(ws_event("$connect", "c", {{"sessionId", id}}))), 500);  // $connect
   EXPECT_EQ(values("ServerErrors"), (Counts{1, 1, 1}));
 
-  ThrowingSessions throwing;
+  ThrowingSessionStore throwing;
   handlers::Context broken{throwing, objects, notifier, clock, random, log, settings};
   EXPECT_EQ(
       status(functions::http_api_handler(http_event("POST", "/sessions"), broken).as_object()),
