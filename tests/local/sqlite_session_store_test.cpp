@@ -1,6 +1,4 @@
 // The SessionStore contract on a real SQLite file, plus what only SQLite has: restarts and sweeps.
-#include <unistd.h>
-
 #include <atomic>
 #include <ctime>
 #include <filesystem>
@@ -8,6 +6,7 @@
 
 #include "local/sqlite_session_store.hpp"
 #include "support/session_store_contract.hpp"
+#include "support/temp_dir.hpp"
 
 namespace qr::local {
 namespace {
@@ -15,12 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path fresh_dir() {
-  static std::atomic<int> n{0};
-  fs::path dir = fs::temp_directory_path() /
-                 ("qr-sqlite-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return testing::fresh_temp_dir("qr-sqlite");
 }
 
 struct SqliteFactory {

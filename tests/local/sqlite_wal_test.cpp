@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include "local/sqlite_session_store.hpp"
 
 #include "core/session.hpp"
+#include "support/temp_dir.hpp"
 
 namespace qr::local {
 namespace {
@@ -20,12 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path fresh_dir() {
-  static std::atomic<int> n{0};
-  fs::path dir = fs::temp_directory_path() /
-                 ("qr-sqlite-wal-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return testing::fresh_temp_dir("qr-sqlite-wal");
 }
 
 // A session as the server writes them: a random-looking id, a 256-bit token hash.
