@@ -494,19 +494,15 @@ Result<std::vector<std::string>> SqliteSessionStore::sweep_expired(std::int64_t 
   return ids;
 }
 
-Result<std::vector<std::int64_t>> SqliteSessionStore::live_expiries(std::int64_t now) {
+// Every live session holds its short code, so the codes' queue already lists their expiries in
+// order: no query.
+std::vector<std::int64_t> SqliteSessionStore::live_expiries(std::int64_t now) {
   std::lock_guard lock(mutex_);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT expires_at FROM sessions WHERE expires_at > ? ORDER BY expires_at",
-                         -1, &st, nullptr) != SQLITE_OK)
-    return std::unexpected(sqlite_error(db_, "prepare live sessions"));
-  sqlite3_bind_int64(st, 1, now);
+  forget_codes_lapsed_by(now);
   std::vector<std::int64_t> expiries;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) expiries.push_back(sqlite3_column_int64(st, 0));
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return std::unexpected(sqlite_error(db_, "read live sessions"));
+  expiries.reserve(code_expiries_.size());
+  for (const auto& [expires_at, code] : code_expiries_)
+    if (expires_at > now) expiries.push_back(expires_at);
   return expiries;
 }
 

@@ -41,7 +41,7 @@ class SqliteSessionStore final : public SessionStore {
   Result<std::vector<std::string>> sweep_expired(std::int64_t cutoff);
 
   /// The expiresAt of every session still open at `now`, soonest first.
-  Result<std::vector<std::int64_t>> live_expiries(std::int64_t now);
+  std::vector<std::int64_t> live_expiries(std::int64_t now);
 
   /// Clears every connection id: after a restart no WebSocket from before is alive.
   Result<void> clear_connections();
