@@ -382,17 +382,19 @@ Result<void> SqliteSessionStore::load_short_codes() {
                          -1, &st, nullptr) != SQLITE_OK)
     return std::unexpected(sqlite_error(db_, "prepare short codes"));
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-    hold_code(*column_text(st, 0), sqlite3_column_int64(st, 1));
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const std::string id = *column_text(st, 0);
+    hold_code(short_code_of(id), id, sqlite3_column_int64(st, 1));
+  }
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return std::unexpected(sqlite_error(db_, "read short codes"));
   return {};
 }
 
-void SqliteSessionStore::hold_code(const std::string& session_id, std::int64_t expires_at) {
-  std::string code = short_code_of(session_id);
+void SqliteSessionStore::hold_code(const std::string& code, const std::string& session_id,
+                                   std::int64_t expires_at) {
   code_expiries_.emplace_back(expires_at, code);
-  codes_[std::move(code)] = CodeHolder{session_id, expires_at};
+  codes_[code] = CodeHolder{session_id, expires_at};
 }
 
 // Sessions expire in the order they were made (one TTL per server), so the front of the queue is
@@ -415,7 +417,7 @@ Result<void> SqliteSessionStore::save(const Session& session) {
     return fail(ErrorCode::condition_failed,
                 "short code " + code + " taken: " + session.session_id);
   if (auto written = write_locked(session, true); !written) return written;
-  hold_code(session.session_id, session.expires_at);
+  hold_code(code, session.session_id, session.expires_at);
   return {};
 }
 

@@ -63,7 +63,7 @@ class SqliteSessionStore final : public SessionStore {
   Result<void> write_locked(const Session& session, bool insert);
   Result<void> add_missing_columns();
   Result<void> load_short_codes();
-  void hold_code(const std::string& session_id, std::int64_t expires_at);
+  void hold_code(const std::string& code, const std::string& session_id, std::int64_t expires_at);
   void forget_codes_lapsed_by(std::int64_t now);
   Result<void> exec(const char* sql);
 
