@@ -302,15 +302,22 @@ test('layout: 200 % zoom keeps the status and Download on the first screen; no s
   });
 });
 
+// A new session and a phone page whose storage answers the PUT as S3 does (200, empty body) but
+// never lets the photo reach the server, so the server never confirms it; the phone waits
+// `confirmTimeoutMs`.
+async function phoneWithSilentStorage(t, server, confirmTimeoutMs) {
+  const created = await (await fetch(`${server.url}/sessions`, { method: 'POST' })).json();
+  const phone = (await openContext(t, 'phone', { kind: 'phone' })).page;
+  await withConfig(phone, { confirmTimeoutMs });
+  await phone.route('**/objects/**', (route) => (route.request().method() === 'PUT'
+    ? route.fulfill({ status: 200, body: '' }) : route.continue()));
+  return { created, phone };
+}
+
 test('phone: couldn\'t confirm is not called a refusal', { skip }, async (t) => {
   await scenario(t, async (state) => {
     const server = (state.server = await startServer());
-    const created = await (await fetch(`${server.url}/sessions`, { method: 'POST' })).json();
-    const phone = (await openContext(t, 'phone', { kind: 'phone' })).page;
-    await withConfig(phone, { confirmTimeoutMs: 1000 });
-    // Storage answers like S3 (200, empty body) but the bytes never reach the server.
-    await phone.route('**/objects/**', (route) => (route.request().method() === 'PUT'
-      ? route.fulfill({ status: 200, body: '' }) : route.continue()));
+    const { created, phone } = await phoneWithSilentStorage(t, server, 1000);
     await phone.goto(`${server.url}/phone.html?sessionId=${created.sessionId}`);
     await phone.setInputFiles('#file-input', await makeImage(phone, { width: 100, height: 100, type: 'image/png', name: 'unsure.png' }));
     await phone.locator('#failure').waitFor({ state: 'visible' });
@@ -324,13 +331,8 @@ test('phone: couldn\'t confirm is not called a refusal', { skip }, async (t) => 
 test('phone: a photo storage took is "waiting for your computer" (not failed) until the timeout, read less and less often', { skip }, async (t) => {
   await scenario(t, async (state) => {
     const server = (state.server = await startServer());
-    const created = await (await fetch(`${server.url}/sessions`, { method: 'POST' })).json();
-    const phone = (await openContext(t, 'phone', { kind: 'phone' })).page;
     // As deploy.sh configures AWS: 90 s for S3's event and a cold Lambda.
-    await withConfig(phone, { confirmTimeoutMs: 90000 });
-    // Storage answers like S3 (200, empty body) but the server never hears of the photo.
-    await phone.route('**/objects/**', (route) => (route.request().method() === 'PUT'
-      ? route.fulfill({ status: 200, body: '' }) : route.continue()));
+    const { created, phone } = await phoneWithSilentStorage(t, server, 90000);
     // When (page time) the page reads its session, and how many reads are still out.
     await phone.addInitScript(() => {
       const real = window.fetch;
