@@ -290,29 +290,39 @@ describe('connection cap', () => {
   });
 });
 
+// Starts the signed PUT of `length` bytes on a socket of its own and writes `next()` every `everyMs`
+// until the server closes the connection (bounded: 8 s); resolves with what the server sent and
+// when the connection was up.
+async function dripUntilCut(server, upload, length, next, everyMs, what) {
+  const socket = net.connect(server.port, '127.0.0.1');
+  socket.on('error', () => {});
+  const parts = [];
+  socket.on('data', (d) => parts.push(d));
+  await once(socket, ['connect'], 5000, 'the connection');
+  const connectedAt = Date.now();
+  const closed = once(socket, ['close'], 8000, what);
+  socket.write(request([`PUT ${target(upload.uploadUrl)} HTTP/1.1`, `Host: 127.0.0.1:${server.port}`,
+                        'Content-Type: image/png', `Content-Length: ${length}`]));
+  const drip = setInterval(() => { if (!socket.destroyed) socket.write(next()); }, everyMs);
+  try {
+    await closed;
+  } finally {
+    clearInterval(drip);
+    socket.destroy();
+  }
+  return { parts, connectedAt };
+}
+
 describe('uploads that drip', () => {
   const server = serverFor({ args: ['--idle-timeout-seconds', '1', '--min-upload-rate', '1000'] });
 
   test('an upload averaging under the minimum rate is cut off (408) and leaves nothing', async () => {
     const session = await createSession(server);
     const upload = await getUploadUrl(server, session.sessionId);
-    const socket = net.connect(server.port, '127.0.0.1');
-    socket.on('error', () => {});
-    const parts = [];
-    socket.on('data', (d) => parts.push(d));
-    await once(socket, ['connect'], 5000, 'the connection');
-    const closed = once(socket, ['close'], 8000, 'the server to cut the drip');
-    socket.write(request([`PUT ${target(upload.uploadUrl)} HTTP/1.1`, `Host: 127.0.0.1:${server.port}`,
-                          'Content-Type: image/png', 'Content-Length: 100000']));
     // One byte every 200 ms: each read is well within the idle timeout.
     let sent = 0;
-    const drip = setInterval(() => { if (!socket.destroyed) socket.write(PNG.subarray(sent, ++sent)); }, 200);
-    try {
-      await closed;
-    } finally {
-      clearInterval(drip);
-      socket.destroy();
-    }
+    const { parts } = await dripUntilCut(server, upload, 100000, () => PNG.subarray(sent, ++sent), 200,
+                                         'the server to cut the drip');
     const answer = parseResponses(Buffer.concat(parts))[0];
     assert.equal(answer?.status, 408, Buffer.concat(parts).toString());
     await waitFor(() => listDir(path.join(server.dataDir, 'tmp')).length === 0, 5000, 'tmp to be empty');
@@ -325,22 +335,8 @@ describe('upload deadline', () => {
   test('an upload still going at its deadline is cut off (408)', async () => {
     const session = await createSession(server);
     const upload = await getUploadUrl(server, session.sessionId);
-    const socket = net.connect(server.port, '127.0.0.1');
-    socket.on('error', () => {});
-    const parts = [];
-    socket.on('data', (d) => parts.push(d));
-    await once(socket, ['connect'], 5000, 'the connection');
-    const started = Date.now();
-    const closed = once(socket, ['close'], 8000, 'the server to cut the upload at its deadline');
-    socket.write(request([`PUT ${target(upload.uploadUrl)} HTTP/1.1`, `Host: 127.0.0.1:${server.port}`,
-                          'Content-Type: image/png', 'Content-Length: 10000000']));
-    const drip = setInterval(() => { if (!socket.destroyed) socket.write(Buffer.alloc(2000)); }, 100);
-    try {
-      await closed;
-    } finally {
-      clearInterval(drip);
-      socket.destroy();
-    }
+    const { parts, connectedAt: started } = await dripUntilCut(
+      server, upload, 10000000, () => Buffer.alloc(2000), 100, 'the server to cut the upload at its deadline');
     assert.ok(Date.now() - started >= 1900, `cut after ${Date.now() - started} ms`);
     assert.equal(parseResponses(Buffer.concat(parts))[0]?.status, 408);
   });
